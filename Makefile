@@ -1,0 +1,80 @@
+# PCREF Hub. Quick start: `make run` (set up + demo) and `make test` (set up + every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PO_FILES := $(wildcard src/pcref/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+PYTEST_WORKERS ?= 2
+
+.PHONY: help run test lint format messages extract-messages lock chromium setup setup-dev clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "PCREF Hub needs Python 3.11 (found $$($(PYTHON) --version 2>&1)); set PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files make a second run fast: pip runs again only when the locks change.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 with npm (e.g. apt-get install nodejs npm), then run make again."; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy=false -D django -i $< -o $@ --statistics >/dev/null
+
+messages: $(MO_FILES) ## compile the translations
+
+setup: $(VENV)/.installed node_modules/.installed messages ## install everything the demo needs
+
+setup-dev: setup $(VENV)/.installed-dev chromium
+
+chromium: ## install Debian's Chromium for the browser tests, if absent
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: setup ## set up and serve the demo on http://127.0.0.1:8000
+	$(BIN)/pcref demo
+
+lint: setup-dev ## ruff, formatting and template lint
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/djlint --lint src/pcref
+
+test: setup-dev lint ## set up and run every test (PostgreSQL when DATABASE_URL is set)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+format: setup-dev ## format the Python code
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+extract-messages: setup-dev ## gather translatable strings and update every language's catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 \
+		-k ngettext_lazy:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output \
+		--no-wrap --project "PCREF Hub" -o src/pcref/locale/django.pot src
+	$(BIN)/pybabel update -D django -i src/pcref/locale/django.pot -d src/pcref/locale --no-wrap --ignore-obsolete
+
+lock: setup-dev ## re-pin the dependencies after changing pyproject.toml
+	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+		--strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+		--strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+
+clean: ## remove the virtual environment, node modules and compiled translations (keeps var/)
+	rm -rf $(VENV) node_modules $(MO_FILES)

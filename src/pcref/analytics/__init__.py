@@ -1,0 +1,1 @@
+"""PCREF analytics: pure Python, never imports Django."""

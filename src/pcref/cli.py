@@ -1,0 +1,106 @@
+"""The `pcref` command: the front door to the demo and, later, to the analytics jobs."""
+
+import argparse
+import os
+import sys
+
+DEFAULT_ADDRESS = "127.0.0.1:8000"
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pcref.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare_database(verbosity: int = 0) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def demo(args) -> int:
+    """Migrate, load the demo (keeping what exists) and serve it."""
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from pcref.core.demo import load_demo
+
+    _prepare_database()
+    people = load_demo()
+    address = args.address
+    print(f"\nPCREF Hub demo for {settings.TRUST_NAME}: http://{address}/")
+    print(f"Staff sign in at http://{address}/staff/sign-in/ with password '{_demo_password()}'.")
+    print("After the password, enter the code that `.venv/bin/pcref demo-code USERNAME` prints.\n")
+    width = max(len(person.username) for person in people)
+    for person in people:
+        print(f"  {person.username:<{width}}  {', '.join(person.roles)} ({person.organisation})")
+    print()
+    sys.stdout.flush()
+    if args.no_serve:
+        return 0
+    call_command("runserver", address, use_reloader=False, use_threading=True)
+    return 0
+
+
+def _demo_password() -> str:
+    from pcref.core.demo import demo_spec
+
+    return demo_spec()["staff_password"]
+
+
+def demo_code(args) -> int:
+    """Print the current sign-in code of a demo user (demo only)."""
+    _django()
+    from pcref.core.demo import demo_code as current_code
+
+    try:
+        print(current_code(args.username))
+    except LookupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def manage(args) -> int:
+    """Run a Django management command (migrate, db_worker, createsuperuser, ...)."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pcref manage", *args.arguments])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pcref",
+        description="PCREF Hub: race equality in NHS mental health services.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    command = commands.add_parser("demo", help="set up the demo database and serve the site")
+    command.add_argument("--address", default=DEFAULT_ADDRESS, help="host:port to serve on")
+    command.add_argument("--no-serve", action="store_true", help="set up the demo, then stop")
+    command.set_defaults(handler=demo)
+
+    command = commands.add_parser("demo-code", help="print a demo user's current sign-in code")
+    command.add_argument("username", help="a demo username, such as admin")
+    command.set_defaults(handler=demo_code)
+
+    command = commands.add_parser("manage", help="run a Django management command")
+    command.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")
+    command.set_defaults(handler=manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Core: organisations, services and teams, staff users and roles, audit log, reference data."""

@@ -1,0 +1,1 @@
+"""Core views: public pages, staff pages and the account journey."""

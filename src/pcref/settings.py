@@ -1,0 +1,232 @@
+"""One settings module for PCREF Hub, configured by environment variables (docs/configuration.md)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+import django.conf.locale
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false; got {value!r}")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# "production" turns on every transport-security setting and refuses unsafe defaults.
+ENVIRONMENT = os.environ.get("PCREF_ENV", "development")
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured(f"PCREF_ENV must be development or production; got {ENVIRONMENT!r}")
+PRODUCTION = ENVIRONMENT == "production"
+
+DEBUG = env_bool("PCREF_DEBUG", default=False)
+SECRET_KEY = os.environ.get("PCREF_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("PCREF_SECRET_KEY must be set in production")
+    SECRET_KEY = "development-only-key-never-used-in-production-" + "x" * 20  # noqa: S105
+ALLOWED_HOSTS = env_list("PCREF_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("PCREF_CSRF_TRUSTED_ORIGINS", "")
+
+# Where the running site keeps its files: the SQLite database, uploads, reports.
+VAR_DIR = Path(os.environ.get("PCREF_VAR_DIR", REPO_DIR / "var"))
+
+# The trust whose site this is: shown in the header, page titles and TOTP apps.
+TRUST_NAME = os.environ.get("PCREF_TRUST_NAME", "Leicestershire Partnership NHS Trust")
+SERVICE_NAME = "PCREF Hub"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "rules.apps.AutodiscoverRulesConfig",
+    "pcref.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "pcref.core.middleware.StaffSignInRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "pcref.urls"
+WSGI_APPLICATION = "pcref.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "pcref.jinja2.environment",
+            "autoescape": True,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "pcref.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'pcref.sqlite3'}", conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: counts failures and refuses locked accounts
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "core_staff:sign_in"
+LOGIN_REDIRECT_URL = "core_staff:staff_home"
+
+# Idle timeout: the session ends after this many minutes without a request.
+SESSION_IDLE_MINUTES = int(os.environ.get("PCREF_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Lockout after repeated failed sign-ins (django-axes).
+AXES_FAILURE_LIMIT = int(os.environ.get("PCREF_SIGN_IN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PCREF_LOCKOUT_MINUTES", "15")))
+# Per account, not per address: a trust's staff share a few outgoing addresses, so locking an
+# address would lock out whole wards. Every account also needs a second factor.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pcref.core.views.account.locked_out"
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = TRUST_NAME
+
+# Optional single sign-on (OpenID Connect, e.g. Microsoft Entra ID): docs/configuration.md.
+OIDC_ENABLED = bool(os.environ.get("PCREF_OIDC_CLIENT_ID"))
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("pcref.core.oidc.StaffOIDCBackend")
+    OIDC_RP_CLIENT_ID = os.environ["PCREF_OIDC_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = os.environ.get("PCREF_OIDC_CLIENT_SECRET", "")
+    OIDC_RP_SIGN_ALGO = os.environ.get("PCREF_OIDC_SIGN_ALGO", "RS256")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("PCREF_OIDC_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("PCREF_OIDC_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("PCREF_OIDC_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("PCREF_OIDC_JWKS_ENDPOINT", "")
+    OIDC_RP_SCOPES = "openid email profile"
+    OIDC_CREATE_USER = False  # staff accounts are created by an administrator, with roles
+    LOGIN_REDIRECT_URL_FAILURE = "core_staff:sign_in"
+
+# Languages of Leicester, Leicestershire and Rutland's communities. Django lacks two of them.
+django.conf.locale.LANG_INFO.update(
+    {
+        "gu": {"bidi": False, "code": "gu", "name": "Gujarati", "name_local": "ગુજરાતી"},
+        "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+    }
+)
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("gu", _("Gujarati")),
+    ("pa", _("Punjabi")),
+    ("ur", _("Urdu")),
+    ("pl", _("Polish")),
+    ("so", _("Somali")),
+    ("ar", _("Arabic")),
+]
+LANGUAGES_BIDI = ["ar", "ur"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/London"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static" if PRODUCTION else None  # development serves from finders
+# Front-end assets come from npm (package.json); `make` runs npm ci into node_modules.
+NODE_MODULES_DIR = Path(os.environ.get("PCREF_NODE_MODULES", REPO_DIR / "node_modules"))
+STATICFILES_DIRS = [("nhsuk", NODE_MODULES_DIR / "nhsuk-frontend" / "dist" / "nhsuk")]
+WHITENOISE_USE_FINDERS = not PRODUCTION  # production serves what collectstatic gathered
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Only strictly necessary cookies: the session (staff) and the CSRF token (forms).
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("PCREF_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PCREF_LOG_LEVEL", "WARNING")},
+}
+
+# The organisation (by ODS code) whose contact details the public pages show.
+TRUST_ODS_CODE = os.environ.get("PCREF_TRUST_ODS_CODE", "RT5")

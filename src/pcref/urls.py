@@ -1,0 +1,23 @@
+"""Root addresses: public pages under every language prefix, staff pages under /staff/."""
+
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+
+from pcref.core import urls as core_urls
+
+urlpatterns = [
+    path("staff/", include(core_urls.staff_urlpatterns)),
+]
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("staff/oidc/", include("mozilla_django_oidc.urls")))
+
+urlpatterns += i18n_patterns(
+    path("", include(core_urls.public_urlpatterns)),
+    prefix_default_language=False,
+)
+
+handler400 = "pcref.core.views.errors.bad_request"
+handler403 = "pcref.core.views.errors.forbidden"
+handler404 = "pcref.core.views.errors.not_found"
+handler500 = "pcref.core.views.errors.server_error"
