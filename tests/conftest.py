@@ -27,7 +27,11 @@ def trust(db):
 @pytest.fixture
 def other_trust(db):
     return services.create_organisation(
-        {"name": "Other NHS Foundation Trust", "kind": Organisation.Kind.NHS_TRUST, "ods_code": "RP1"},
+        {
+            "name": "Other NHS Foundation Trust",
+            "kind": Organisation.Kind.NHS_TRUST,
+            "ods_code": "RP1",
+        },
         by="demo",
     )
 
@@ -44,7 +48,10 @@ def make_staff(db):
     """A staff member with the given roles and a confirmed authenticator."""
 
     def make(organisation, *roles: Role, username: str | None = None, authenticator: bool = True):
-        username = username or f"{'-'.join(roles) or 'none'}-{organisation.ods_code or organisation.pk.hex[:6]}"
+        username = (
+            username
+            or f"{'-'.join(roles) or 'none'}-{organisation.ods_code or organisation.pk.hex[:6]}"
+        )
         user = services.create_staff_user(
             organisation,
             username=username,

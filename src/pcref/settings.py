@@ -168,11 +168,13 @@ if OIDC_ENABLED:
     OIDC_CREATE_USER = False  # staff accounts are created by an administrator, with roles
     LOGIN_REDIRECT_URL_FAILURE = "core_staff:sign_in"
 
-# Languages of Leicester, Leicestershire and Rutland's communities. Django lacks two of them.
+# Languages of Leicester, Leicestershire and Rutland's communities. Django lacks Gujarati and Somali.
 django.conf.locale.LANG_INFO.update(
     {
         "gu": {"bidi": False, "code": "gu", "name": "Gujarati", "name_local": "ગુજરાતી"},
         "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+        # Django names Punjabi in English only; people look for their own script.
+        "pa": {"bidi": False, "code": "pa", "name": "Punjabi", "name_local": "ਪੰਜਾਬੀ"},
     }
 )
 LANGUAGE_CODE = "en"

@@ -79,8 +79,8 @@ def test_administrator_reaches_every_core_staff_page(trust, ward, make_staff, si
     [Role.PATIENT_EXPERIENCE_OFFICER, Role.ANALYST, Role.STEERING_GROUP_MEMBER, Role.BOARD_VIEWER],
 )
 def test_staff_who_are_not_administrators_cannot_change_or_see_the_audit_log(
-    role, trust, ward, make_staff
-, signed_in):
+    role, trust, ward, make_staff, signed_in
+):
     person = make_staff(trust, role)
     client = signed_in(person)
     assert client.get(reverse("core_staff:organisation_detail", args=[trust.pk])).status_code == 200
@@ -102,8 +102,8 @@ def test_staff_who_are_not_administrators_cannot_change_or_see_the_audit_log(
 
 
 def test_partner_user_never_sees_another_organisations_records(
-    trust, ward, partner_organisation, make_staff
-, signed_in):
+    trust, ward, partner_organisation, make_staff, signed_in
+):
     partner = make_staff(partner_organisation, Role.PARTNER_USER, Role.ADMINISTRATOR)
     client = signed_in(partner)
     for url in [
@@ -121,21 +121,19 @@ def test_partner_user_never_sees_another_organisations_records(
 
 
 def test_administrator_of_another_trust_gets_404_for_our_records(
-    trust, other_trust, ward, make_staff
-, signed_in):
+    trust, other_trust, ward, make_staff, signed_in
+):
     outsider = make_staff(other_trust, Role.ADMINISTRATOR)
     client = signed_in(outsider)
     assert client.get(reverse("core_staff:service_team_edit", args=[ward.pk])).status_code == 404
     assert client.get(reverse("core_staff:organisation_edit", args=[trust.pk])).status_code == 404
     ours_admin = make_staff(trust, Role.ADMINISTRATOR)
-    assert (
-        client.get(reverse("core_staff:staff_roles", args=[ours_admin.pk])).status_code == 404
-    )
+    assert client.get(reverse("core_staff:staff_roles", args=[ours_admin.pk])).status_code == 404
 
 
 def test_programme_partners_see_each_other_but_not_each_others_teams(
-    trust, other_trust, ward, make_staff
-, signed_in):
+    trust, other_trust, ward, make_staff, signed_in
+):
     services.create_programme("Together Against Racism", "", [trust, other_trust], by="demo")
     outsider = make_staff(other_trust, Role.BOARD_VIEWER)
     client = signed_in(outsider)

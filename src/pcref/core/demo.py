@@ -74,7 +74,9 @@ def load_demo() -> list[DemoUser]:
     people = []
     for data in spec["staff"]:
         organisation = (
-            by_code[data["organisation"]] if "organisation" in data else by_name[data["organisation_name"]]
+            by_code[data["organisation"]]
+            if "organisation" in data
+            else by_name[data["organisation_name"]]
         )
         user = User.objects.filter(username=data["username"]).first()
         if user is None:
@@ -89,7 +91,10 @@ def load_demo() -> list[DemoUser]:
                 by=DEMO_ACTOR,
             )
             device = TOTPDevice.objects.create(
-                user=user, name="Demo authenticator", key=demo_totp_key(user.username), confirmed=False
+                user=user,
+                name="Demo authenticator",
+                key=demo_totp_key(user.username),
+                confirmed=False,
             )
             services.confirm_totp_enrolment(user, device, by=DEMO_ACTOR)
         people.append(

@@ -45,10 +45,16 @@ class SignInForm(forms.Form):
 class SecondFactorForm(forms.Form):
     code = forms.CharField(
         label=_("Security code"),
-        help_text=_("The 6-digit code from your authenticator app, or one of your 8-digit backup codes."),
+        help_text=_(
+            "The 6-digit code from your authenticator app, or one of your 8-digit backup codes."
+        ),
         max_length=8,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "nhsuk-input--width-10"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "class": "nhsuk-input--width-10",
+            }
         ),
         error_messages={"required": _("Enter your security code")},
     )
@@ -106,7 +112,9 @@ class StaffUserForm(forms.Form):
     def clean_username(self):
         username = self.cleaned_data["username"]
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("The username %(name)s is taken"), params={"name": username})
+            raise forms.ValidationError(
+                _("The username %(name)s is taken"), params={"name": username}
+            )
         return username
 
     def clean_roles(self):

@@ -3,8 +3,8 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.shortcuts import resolve_url
 from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
 
 from pcref.core.services import confirmed_totp_device
 

@@ -29,7 +29,9 @@ ODS_CODE_PATTERN = re.compile(r"^[A-Z0-9]{3,6}$")
 def validate_ods_code(value: str) -> None:
     if value and not ODS_CODE_PATTERN.match(value):
         raise ValidationError(
-            _("Enter an ODS code of 3 to 6 capital letters and numbers, like RT5; %(value)s is not one"),
+            _(
+                "Enter an ODS code of 3 to 6 capital letters and numbers, like RT5; %(value)s is not one"
+            ),
             params={"value": value},
             code="invalid_ods_code",
         )
@@ -149,7 +151,9 @@ class ServiceTeam(BaseModel):
     class Meta:
         ordering = ["organisation__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="service_team_name_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="service_team_name_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -195,9 +199,9 @@ class User(AbstractUser):
         if self.organisation_id is None:
             return frozenset()
         ids = set(
-            Organisation.objects.filter(
-                programmes__organisations=self.organisation_id
-            ).values_list("pk", flat=True)
+            Organisation.objects.filter(programmes__organisations=self.organisation_id).values_list(
+                "pk", flat=True
+            )
         )
         return frozenset(ids | {self.organisation_id})
 

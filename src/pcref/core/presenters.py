@@ -31,7 +31,12 @@ def staff_navigation(request) -> list[dict]:
     path = request.path
     home = reverse("core_staff:staff_home")
     return [
-        {"href": href, "text": text, "current": path == href, "active": href != home and path.startswith(href)}
+        {
+            "href": href,
+            "text": text,
+            "current": path == href,
+            "active": href != home and path.startswith(href),
+        }
         for href, text in items
     ]
 
@@ -122,7 +127,10 @@ class AuditEntryPresenter:
         self.record = entry.target_label or entry.target_id
         self.record_type = entry.target_type
         self.changes = [
-            {"field": field, "text": change if isinstance(change, str) else f"{change[0]!s} → {change[1]!s}"}
+            {
+                "field": field,
+                "text": change if isinstance(change, str) else f"{change[0]!s} → {change[1]!s}",
+            }
             for field, change in entry.changes.items()
         ]
         self.context = ", ".join(f"{key}: {value}" for key, value in entry.context.items())
@@ -136,10 +144,15 @@ class StaffHomePresenter:
         self.organisation = user.organisation.name if user.organisation_id else ""
         self.roles = sorted(role.label for role in user.roles)
         self.links = [
-            {"href": reverse("core_staff:organisation_list"), "text": _("Organisations, services and teams")},
+            {
+                "href": reverse("core_staff:organisation_list"),
+                "text": _("Organisations, services and teams"),
+            },
             {"href": reverse("core_staff:account"), "text": _("Your account and security")},
         ]
         if user.has_perm(Perm.MANAGE_STAFF, None):
-            self.links.append({"href": reverse("core_staff:staff_list"), "text": _("Staff accounts and roles")})
+            self.links.append(
+                {"href": reverse("core_staff:staff_list"), "text": _("Staff accounts and roles")}
+            )
         if user.has_perm(Perm.VIEW_AUDIT_LOG, None):
             self.links.append({"href": reverse("core_staff:audit_log"), "text": _("Audit log")})

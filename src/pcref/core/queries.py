@@ -20,15 +20,20 @@ def search_audit(entries: QuerySet[AuditEntry], criteria: dict) -> QuerySet[Audi
         entries = entries.filter(actor_label__icontains=criteria["who"])
     if criteria.get("record"):
         entries = entries.filter(
-            Q(target_id__icontains=criteria["record"]) | Q(target_label__icontains=criteria["record"])
+            Q(target_id__icontains=criteria["record"])
+            | Q(target_label__icontains=criteria["record"])
         )
     zone = timezone.get_current_timezone()
     if criteria.get("date_from"):
         entries = entries.filter(
-            occurred_at__gte=timezone.make_aware(datetime.combine(criteria["date_from"], time.min), zone)
+            occurred_at__gte=timezone.make_aware(
+                datetime.combine(criteria["date_from"], time.min), zone
+            )
         )
     if criteria.get("date_to"):
         entries = entries.filter(
-            occurred_at__lte=timezone.make_aware(datetime.combine(criteria["date_to"], time.max), zone)
+            occurred_at__lte=timezone.make_aware(
+                datetime.combine(criteria["date_to"], time.max), zone
+            )
         )
     return entries

@@ -34,12 +34,18 @@ ROLE_LABELS = {
 }
 
 ROLE_DESCRIPTIONS = {
-    Role.PATIENT_EXPERIENCE_OFFICER: _("Reads and triages feedback, replies to people, records actions."),
+    Role.PATIENT_EXPERIENCE_OFFICER: _(
+        "Reads and triages feedback, replies to people, records actions."
+    ),
     Role.ANALYST: _("Uploads data extracts, runs metrics and checks ethnicity data quality."),
     Role.STEERING_GROUP_MEMBER: _("Runs the delivery plan, meetings and co-production records."),
     Role.BOARD_VIEWER: _("Reads plan progress, disparities and board reports."),
-    Role.PARTNER_USER: _("Works for a partner organisation; sees only that organisation's records."),
-    Role.ADMINISTRATOR: _("Manages the organisation, its services and teams, staff accounts and the audit log."),
+    Role.PARTNER_USER: _(
+        "Works for a partner organisation; sees only that organisation's records."
+    ),
+    Role.ADMINISTRATOR: _(
+        "Manages the organisation, its services and teams, staff accounts and the audit log."
+    ),
 }
 
 

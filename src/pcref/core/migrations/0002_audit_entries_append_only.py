@@ -23,7 +23,9 @@ POSTGRESQL_REVERSE = [
 
 
 def forwards(apps, schema_editor):
-    statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(schema_editor.connection.vendor, [])
+    statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(
+        schema_editor.connection.vendor, []
+    )
     for statement in statements:
         schema_editor.execute(statement)
 

@@ -4,6 +4,7 @@ from base64 import b32encode
 from urllib.parse import urlencode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
@@ -46,8 +47,14 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
         has_device = services.confirmed_totp_device(form.user) is not None
-        return redirect(_with_next("core_staff:verify" if has_device else "core_staff:two_factor_setup", _next_url(request)))
-    return render(request, "core/account/sign-in.jinja", {"form": form, "next": _next_url(request)})
+        return redirect(
+            _with_next(
+                "core_staff:verify" if has_device else "core_staff:two_factor_setup",
+                _next_url(request),
+            )
+        )
+    context = {"form": form, "next": _next_url(request), "oidc_enabled": settings.OIDC_ENABLED}
+    return render(request, "core/account/sign-in.jinja", context)
 
 
 @second_factor_not_required
@@ -64,7 +71,9 @@ def verify(request):
             otp_login(request, device)
             services.record_sign_in(request.user, method=device.__class__.__name__)
             return redirect(_next_url(request))
-        form.add_error("code", _("The security code is not right, or has expired. Try the newest code."))
+        form.add_error(
+            "code", _("The security code is not right, or has expired. Try the newest code.")
+        )
     return render(request, "core/account/verify.jinja", {"form": form, "next": _next_url(request)})
 
 
@@ -92,7 +101,9 @@ def two_factor_setup(request):
             services.record_sign_in(request.user, method="TOTPDevice")
             request.session[BACKUP_CODES_SESSION_KEY] = codes
             return redirect(_with_next("core_staff:backup_codes", _next_url(request)))
-        form.add_error("code", _("The security code is not right. Check your app and try the newest code."))
+        form.add_error(
+            "code", _("The security code is not right. Check your app and try the newest code.")
+        )
     context = {
         "form": form,
         "qr_code": _qr_code(device),

@@ -112,7 +112,9 @@ def service_team_edit(request, pk):
     form = ServiceTeamForm(request.POST or None, instance=ServiceTeam.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         saved = _save(
-            form, request, lambda: services.update_service_team(team, form.cleaned_data, by=request.user)
+            form,
+            request,
+            lambda: services.update_service_team(team, form.cleaned_data, by=request.user),
         )
         if saved:
             messages.success(request, _("%(name)s saved.") % {"name": team.name})
@@ -158,8 +160,11 @@ def staff_add(request):
         if user:
             messages.success(
                 request,
-                _("Account created for %(name)s. They sign in through single sign-on, or you "
-                  "set a first password with the command line.") % {"name": user},
+                _(
+                    "Account created for %(name)s. They sign in through single sign-on, or you "
+                    "set a first password with the command line."
+                )
+                % {"name": user},
             )
             return redirect("core_staff:staff_list")
     return render(request, "core/staff/staff-add.jinja", {"form": form})
@@ -167,7 +172,9 @@ def staff_add(request):
 
 @require_http_methods(["GET", "POST"])
 def staff_roles(request, pk):
-    person = get_object_or_404(User.objects.filter(organisation_id=request.user.organisation_id), pk=pk)
+    person = get_object_or_404(
+        User.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
     _require(request, Perm.MANAGE_STAFF, request.user.organisation)
     form = RolesForm(request.POST or None, initial={"roles": [str(role) for role in person.roles]})
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,87 @@
+"""axe (WCAG 2.2 AA) on every page of the demo: public pages in every language, staff pages
+as every role, and the sign-in journey."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from pcref.core.demo import load_demo
+from pcref.core.models import Organisation, ServiceTeam, User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUBLIC_PAGES = [
+    "home",
+    "about_pcref",
+    "accessibility",
+    "privacy",
+    "cookies",
+    "give_feedback",
+    "get_involved",
+    "published_data",
+]
+
+
+def staff_pages(user) -> list[str]:
+    """Every core staff page, with real objects from the demo."""
+    trust = Organisation.objects.get(ods_code="RT5")
+    team = ServiceTeam.objects.filter(organisation=trust).first()
+    return [
+        reverse("core_staff:staff_home"),
+        reverse("core_staff:account"),
+        reverse("core_staff:backup_codes"),
+        reverse("core_staff:sign_out"),
+        reverse("core_staff:organisation_list"),
+        reverse("core_staff:organisation_detail", args=[trust.pk]),
+        reverse("core_staff:organisation_edit", args=[trust.pk]),
+        reverse("core_staff:service_team_add", args=[trust.pk]),
+        reverse("core_staff:service_team_edit", args=[team.pk]),
+        reverse("core_staff:staff_list"),
+        reverse("core_staff:staff_add"),
+        reverse("core_staff:staff_roles", args=[user.pk]),
+        reverse("core_staff:audit_log"),
+    ]
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_public_pages_pass_axe(live_server, new_page, check_page, language):
+    load_demo()
+    page = new_page(base_url=live_server.url)
+    for name in PUBLIC_PAGES:
+        with translation.override(language):
+            url = reverse(f"core:{name}")
+        response = page.goto(url)
+        assert response.status == 200, url
+        check_page(page)
+    page.goto("/no-such-page/" if language == "en" else f"/{language}/no-such-page/")
+    check_page(page)
+
+
+@pytest.mark.parametrize("username", ["pxo", "analyst", "steering", "board", "partner", "admin"])
+def test_staff_pages_pass_axe_for_every_role(live_server, new_page, check_page, username):
+    load_demo()
+    user = User.objects.get(username=username)
+    page = new_page(base_url=live_server.url, user=user)
+    for url in staff_pages(user):
+        response = page.goto(url)
+        assert response.status in (200, 403, 404), f"{url}: {response.status}"
+        check_page(page)
+
+
+def test_sign_in_pages_pass_axe_with_errors_shown(live_server, new_page, check_page):
+    load_demo()
+    page = new_page(base_url=live_server.url)
+    page.goto(reverse("core_staff:sign_in"))
+    check_page(page)
+    page.get_by_role("button", name="Continue").click()
+    check_page(page)  # the error summary and field errors
+    assert page.title().startswith("Error:")
+    # Focus moves to the error summary (NHS.UK frontend enhancement).
+    assert page.evaluate("document.activeElement.classList.contains('nhsuk-error-summary')")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("pcref-demo-2026")
+    page.get_by_role("button", name="Continue").click()
+    check_page(page)
+    page.get_by_role("button", name="Sign in").click()
+    check_page(page)  # the verify page with its error

@@ -1,0 +1,62 @@
+"""The demo loads through the services, twice without change, and the CLI lists its commands."""
+
+import subprocess
+import sys
+
+import pytest
+
+from pcref.core.demo import demo_code, demo_usernames, load_demo
+from pcref.core.models import AuditEntry, Organisation, Programme, ServiceTeam, User
+from pcref.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_two_trusts_sharing_one_programme_and_every_role():
+    people = load_demo()
+    programme = Programme.objects.get(name="Together Against Racism")
+    trusts = programme.organisations.filter(kind=Organisation.Kind.NHS_TRUST)
+    assert trusts.count() == 2
+    roles = {role for user in User.objects.all() for role in user.roles}
+    assert roles == set(Role)
+    assert {person.username for person in people} == set(demo_usernames())
+    assert Organisation.objects.filter(kind=Organisation.Kind.VCSE_PARTNER).exists()
+    assert ServiceTeam.objects.filter(kind=ServiceTeam.Kind.INPATIENT_WARD).count() >= 2
+
+
+def test_demo_is_idempotent_and_audited_as_the_demo():
+    load_demo()
+    counts = (Organisation.objects.count(), ServiceTeam.objects.count(), User.objects.count())
+    entries = AuditEntry.objects.count()
+    load_demo()
+    assert (
+        Organisation.objects.count(),
+        ServiceTeam.objects.count(),
+        User.objects.count(),
+    ) == counts
+    assert AuditEntry.objects.count() == entries
+    assert AuditEntry.objects.filter(system_actor="demo").count() == entries
+
+
+def test_demo_code_is_a_working_code_for_demo_users_only(client):
+    load_demo()
+    code = demo_code("admin")
+    assert len(code) == 6 and code.isdigit()
+    with pytest.raises(LookupError, match="not a demo user"):
+        demo_code("someone-else")
+
+
+def test_pcref_help_lists_the_subcommands():
+    result = subprocess.run(
+        [sys.executable, "-m", "pcref.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("demo", "demo-code", "manage"):
+        assert command in result.stdout
+
+
+def test_demo_refuses_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(RuntimeError, match="production"):
+        load_demo()
+    with pytest.raises(RuntimeError, match="production"):
+        demo_code("admin")
