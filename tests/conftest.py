@@ -2,9 +2,11 @@
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pcref.core import services
+from pcref.core import urls as core_urls
 from pcref.core.models import Organisation
 from pcref.core.roles import Role
 
@@ -85,3 +87,36 @@ def verified_client(user) -> Client:
 def signed_in():
     """signed_in(user) gives a client with the password and second factor done."""
     return verified_client
+
+
+PUBLIC_PAGE_NAMES = [pattern.name for pattern in core_urls.public_urlpatterns[0]]
+
+
+def core_staff_urls(organisation, team, person) -> list[str]:
+    """Every core staff page, for an organisation, one of its teams and one of its staff."""
+    return [
+        reverse("core_staff:staff_home"),
+        reverse("core_staff:account"),
+        reverse("core_staff:backup_codes"),
+        reverse("core_staff:sign_out"),
+        reverse("core_staff:organisation_list"),
+        reverse("core_staff:organisation_detail", args=[organisation.pk]),
+        reverse("core_staff:organisation_edit", args=[organisation.pk]),
+        reverse("core_staff:service_team_add", args=[organisation.pk]),
+        reverse("core_staff:service_team_edit", args=[team.pk]),
+        reverse("core_staff:staff_list"),
+        reverse("core_staff:staff_add"),
+        reverse("core_staff:staff_roles", args=[person.pk]),
+        reverse("core_staff:audit_log"),
+    ]
+
+
+@pytest.fixture
+def public_page_names():
+    return PUBLIC_PAGE_NAMES
+
+
+@pytest.fixture
+def staff_urls():
+    """staff_urls(organisation, team, person): every core staff page."""
+    return core_staff_urls

@@ -11,7 +11,12 @@ from django.conf import settings
 
 REPO = Path(settings.REPO_DIR)
 LOCALE = Path(settings.LOCALE_PATHS[0])
-KEYWORDS = {**DEFAULT_KEYWORDS, "gettext_lazy": None, "ngettext_lazy": (1, 2), "pgettext_lazy": ((1, "c"), 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "gettext_lazy": None,
+    "ngettext_lazy": (1, 2),
+    "pgettext_lazy": ((1, "c"), 2),
+}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|<[^>]+>")
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.core.roles import ROLE_LABELS, Role
+from pcref.core.services import ORGANISATION_FIELDS, SERVICE_TEAM_FIELDS
 
 
 class SignInForm(forms.Form):
@@ -71,14 +72,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = [
-            "name",
-            "kind",
-            "ods_code",
-            "website",
-            "patient_experience_email",
-            "patient_experience_phone",
-        ]
+        fields = list(ORGANISATION_FIELDS)
         widgets = {"kind": forms.RadioSelect}
 
     def clean_ods_code(self):
@@ -88,7 +82,7 @@ class OrganisationForm(forms.ModelForm):
 class ServiceTeamForm(forms.ModelForm):
     class Meta:
         model = ServiceTeam
-        fields = ["name", "kind", "local_code", "is_active"]
+        fields = list(SERVICE_TEAM_FIELDS)
         widgets = {"kind": forms.Select}
 
 
