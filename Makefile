@@ -35,7 +35,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy=false -D django -i $< -o $@ --statistics >/dev/null
+	$(BIN)/pybabel compile -D django -i $< -o $@
 
 messages: $(MO_FILES) ## compile the translations
 
