@@ -60,7 +60,7 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
         "name": bound_field.html_name,
         "label": {"text": str(bound_field.label)},
         "hint": {"text": str(bound_field.help_text)} if bound_field.help_text else None,
-        "errorMessage": {"text": error} if error else None,
+        "errorMessage": {"text": error, "visuallyHiddenText": _("Error")} if error else None,
         "attributes": {
             key: value
             for key, value in widget.attrs.items()
