@@ -66,6 +66,65 @@ def demo_code(args) -> int:
     return 0
 
 
+def add_organisation(args) -> int:
+    """Create an organisation, as a trust does once when it starts using PCREF Hub."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from pcref.core import services
+
+    try:
+        organisation = services.create_organisation(
+            {"name": args.name, "kind": args.kind, "ods_code": (args.ods_code or "").upper()},
+            by="command-line",
+        )
+    except ValidationError as error:
+        return _refuse(error)
+    print(f"Created {organisation.name} ({organisation.get_kind_display()}), id {organisation.pk}")
+    return 0
+
+
+def add_staff(args) -> int:
+    """Create a staff account with roles; the password is read from standard input."""
+    _django()
+    from django.core.exceptions import ValidationError
+
+    from pcref.core import services
+    from pcref.core.models import Organisation
+    from pcref.core.roles import Role
+
+    organisation = Organisation.objects.filter(ods_code=args.organisation.upper()).first()
+    organisation = organisation or Organisation.objects.filter(name=args.organisation).first()
+    if organisation is None:
+        print(f"No organisation with ODS code or name {args.organisation!r}", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        user = services.create_staff_user(
+            organisation,
+            username=args.username,
+            email=args.email,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            roles=[Role(role) for role in args.role],
+            password=password,
+            by="command-line",
+        )
+    except ValidationError as error:
+        return _refuse(error)
+    print(f"Created {user.username} at {organisation.name}: {', '.join(args.role)}")
+    print("At first sign-in they set up an authenticator app (QR code) and get backup codes.")
+    return 0
+
+
+def _refuse(error) -> int:
+    messages = getattr(error, "message_dict", None) or {"": error.messages}
+    for field, problems in messages.items():
+        for problem in problems:
+            print(f"{field + ': ' if field else ''}{problem}", file=sys.stderr)
+    return 2
+
+
 def manage(args) -> int:
     """Run a Django management command (migrate, db_worker, createsuperuser, ...)."""
     _django()
@@ -90,6 +149,31 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("demo-code", help="print a demo user's current sign-in code")
     command.add_argument("username", help="a demo username, such as admin")
     command.set_defaults(handler=demo_code)
+
+    from pcref.core.roles import Role
+
+    kinds = ["nhs_trust", "vcse_partner", "statutory_partner", "community_group"]
+    command = commands.add_parser("add-organisation", help="create an organisation")
+    command.add_argument("--name", required=True)
+    command.add_argument("--kind", required=True, choices=kinds)
+    command.add_argument("--ods-code", default="", help="ODS code, if it has one (e.g. RT5)")
+    command.set_defaults(handler=add_organisation)
+
+    command = commands.add_parser("add-staff", help="create a staff account with roles")
+    command.add_argument("username")
+    command.add_argument("--organisation", required=True, help="ODS code or exact name")
+    command.add_argument("--email", required=True)
+    command.add_argument("--first-name", required=True)
+    command.add_argument("--last-name", required=True)
+    command.add_argument(
+        "--role", action="append", required=True, choices=[str(role) for role in Role]
+    )
+    command.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read a password from standard input (otherwise only single sign-on works)",
+    )
+    command.set_defaults(handler=add_staff)
 
     command = commands.add_parser("manage", help="run a Django management command")
     command.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")

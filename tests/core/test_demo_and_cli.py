@@ -50,7 +50,7 @@ def test_pcref_help_lists_the_subcommands():
     result = subprocess.run(
         [sys.executable, "-m", "pcref.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("demo", "demo-code", "manage"):
+    for command in ("demo", "demo-code", "add-organisation", "add-staff", "manage"):
         assert command in result.stdout
 
 
@@ -60,3 +60,74 @@ def test_demo_refuses_production(settings):
         load_demo()
     with pytest.raises(RuntimeError, match="production"):
         demo_code("admin")
+
+
+def test_cli_adds_an_organisation_and_an_administrator(monkeypatch, capsys):
+    from pcref import cli
+
+    assert (
+        cli.main(
+            ["add-organisation", "--name", "New Trust", "--kind", "nhs_trust", "--ods-code", "rxx"]
+        )
+        == 0
+    )
+    assert Organisation.objects.get(ods_code="RXX").name == "New Trust"
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("a-long-first-password-2026\n"))
+    code = cli.main(
+        [
+            "add-staff",
+            "first.admin",
+            "--organisation",
+            "RXX",
+            "--email",
+            "first.admin@example.nhs.uk",
+            "--first-name",
+            "First",
+            "--last-name",
+            "Admin",
+            "--role",
+            "administrator",
+            "--password-stdin",
+        ]
+    )
+    assert code == 0
+    admin = User.objects.get(username="first.admin")
+    assert admin.check_password("a-long-first-password-2026") and admin.roles == {
+        Role.ADMINISTRATOR
+    }
+    assert AuditEntry.objects.filter(
+        action="staff_user.created", system_actor="command-line"
+    ).exists()
+
+
+def test_cli_refuses_bad_input_naming_the_field(capsys):
+    from pcref import cli
+
+    assert (
+        cli.main(["add-organisation", "--name", "Bad", "--kind", "nhs_trust", "--ods-code", "R-5"])
+        == 2
+    )
+    assert (
+        "ods_code" in capsys.readouterr().err
+        and not Organisation.objects.filter(name="Bad").exists()
+    )
+    assert (
+        cli.main(
+            [
+                "add-staff",
+                "x",
+                "--organisation",
+                "NOPE",
+                "--email",
+                "x@example.nhs.uk",
+                "--first-name",
+                "X",
+                "--last-name",
+                "Y",
+                "--role",
+                "analyst",
+            ]
+        )
+        == 2
+    )
+    assert "No organisation with ODS code or name 'NOPE'" in capsys.readouterr().err
