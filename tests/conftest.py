@@ -120,3 +120,9 @@ def public_page_names():
 def staff_urls():
     """staff_urls(organisation, team, person): every core staff page."""
     return core_staff_urls
+
+
+def pytest_report_header(config):
+    from django.db import connection
+
+    return f"database: {connection.vendor} ({connection.settings_dict['NAME']})"

@@ -190,6 +190,7 @@ LANGUAGES = [
 LANGUAGES_BIDI = ["ar", "ur"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
+FORMAT_MODULE_PATH = ["pcref.formats"]
 TIME_ZONE = "Europe/London"
 USE_TZ = True
 

@@ -66,7 +66,9 @@ def test_personal_values_are_masked_and_only_changes_are_kept(trust, make_staff)
         password=None,
         by=admin,
     )
-    changes = latest("staff_user.created").changes
+    entry = latest("staff_user.created")
+    assert entry.target_label == "masked"  # the username, never the person's name
+    changes = entry.changes
     assert changes["email"] == changes["first_name"] == changes["last_name"] == audit.MASK
     assert "secret" not in str(changes).lower()
     services.update_organisation(trust, {"name": trust.name, "ods_code": "RT5"}, by=admin)

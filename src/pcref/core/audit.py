@@ -104,11 +104,20 @@ def record(
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_label=str(target)[:255] if target is not None else "",
+        target_label=_label_of(target),
         organisation_id=organisation_id,
         changes=changed_fields(before, after),
         context=_plain(dict(context or {})),
     )
+
+
+def _label_of(target: models.Model | None) -> str:
+    """How the log names a record: never a person's name (a user is named by username)."""
+    if target is None:
+        return ""
+    if isinstance(target, User):
+        return target.get_username()
+    return str(target)[:255]
 
 
 def _organisation_of(target: models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from pcref.core.roles import Perm
@@ -114,7 +114,8 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
 
 
 def date_time(value) -> str:
-    return formats.date_format(value, "DATETIME_FORMAT") if value else ""
+    """A moment in the trust's time zone and the reader's language."""
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 class AuditEntryPresenter:
