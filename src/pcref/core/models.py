@@ -160,6 +160,18 @@ class ServiceTeam(BaseModel):
         return self.name
 
 
+class StaffQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff accounts of the user's own organisation."""
+        if not user.is_authenticated or user.organisation_id is None:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class StaffManager(UserManager.from_queryset(StaffQuerySet)):
+    """Django's user manager with visible_to(); named so migrations can refer to it."""
+
+
 class User(AbstractUser):
     """A member of staff of an organisation; roles are Django groups named after `Role`."""
 
@@ -172,7 +184,7 @@ class User(AbstractUser):
         verbose_name=_("organisation"),
     )
 
-    objects = UserManager()
+    objects = StaffManager()
 
     class Meta:
         ordering = ["username"]

@@ -2,10 +2,27 @@
 
 from datetime import datetime, time
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from pcref.core.models import AuditEntry, User
+from pcref.core.models import AuditEntry, Organisation, Programme, User
+
+
+def public_trust() -> Organisation | None:
+    """The trust whose site this is (PCREF_TRUST_ODS_CODE): its details are public."""
+    return Organisation.objects.filter(ods_code=settings.TRUST_ODS_CODE).first()
+
+
+def public_programmes(trust: Organisation | None) -> QuerySet[Programme]:
+    if trust is None:
+        return Programme.objects.none()
+    return Programme.objects.filter(organisations=trust).prefetch_related("organisations")
+
+
+def public_partners() -> QuerySet[Organisation]:
+    """The organisations the trust works with, as the get-involved page lists them."""
+    return Organisation.objects.exclude(kind=Organisation.Kind.NHS_TRUST)
 
 
 def audit_entries_for(user: User) -> QuerySet[AuditEntry]:

@@ -69,7 +69,9 @@ def organisation_detail(request, pk):
 def organisation_edit(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
     _require(request, Perm.CHANGE_ORGANISATION, organisation)
-    form = OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=pk))
+    form = OrganisationForm(
+        request.POST or None, instance=Organisation.objects.visible_to(request.user).get(pk=pk)
+    )
     if request.method == "POST" and form.is_valid():
         saved = _save(
             form,
@@ -109,7 +111,9 @@ def service_team_add(request, pk):
 def service_team_edit(request, pk):
     team = get_object_or_404(ServiceTeam.objects.visible_to(request.user), pk=pk)
     _require(request, Perm.MANAGE_SERVICE_TEAMS, team)
-    form = ServiceTeamForm(request.POST or None, instance=ServiceTeam.objects.get(pk=pk))
+    form = ServiceTeamForm(
+        request.POST or None, instance=ServiceTeam.objects.visible_to(request.user).get(pk=pk)
+    )
     if request.method == "POST" and form.is_valid():
         saved = _save(
             form,
@@ -130,7 +134,7 @@ def service_team_edit(request, pk):
 def staff_list(request):
     _require(request, Perm.MANAGE_STAFF, None)
     users = (
-        User.objects.filter(organisation_id=request.user.organisation_id)
+        User.objects.visible_to(request.user)
         .prefetch_related("groups")
         .order_by("last_name", "first_name")
     )
@@ -172,9 +176,7 @@ def staff_add(request):
 
 @require_http_methods(["GET", "POST"])
 def staff_roles(request, pk):
-    person = get_object_or_404(
-        User.objects.filter(organisation_id=request.user.organisation_id), pk=pk
-    )
+    person = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     _require(request, Perm.MANAGE_STAFF, request.user.organisation)
     form = RolesForm(request.POST or None, initial={"roles": [str(role) for role in person.roles]})
     if request.method == "POST" and form.is_valid():
