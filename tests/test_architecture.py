@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 SRC = Path(settings.PACKAGE_DIR)
@@ -30,6 +31,7 @@ def test_views_never_write_the_audit_log():
     assert not offences, "audit entries are written by services only"
 
 
+@pytest.mark.django_db
 def test_models_and_migrations_agree():
     from io import StringIO
 
