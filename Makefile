@@ -9,7 +9,7 @@ PO_FILES := $(wildcard src/pcref/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYTEST_WORKERS ?= 2
 
-.PHONY: help run test lint format messages extract-messages lock chromium setup setup-dev clean
+.PHONY: help run test lint bench format messages extract-messages lock chromium setup setup-dev clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ lint: setup-dev ## ruff, formatting and template lint
 
 test: setup-dev lint ## set up and run every test (PostgreSQL when DATABASE_URL is set)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+bench: setup ## measure the statistics library: a million rates and proportions with intervals
+	$(BIN)/pcref bench
 
 format: setup-dev ## format the Python code
 	$(BIN)/ruff format src tests

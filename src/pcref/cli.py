@@ -125,6 +125,14 @@ def _refuse(error) -> int:
     return 2
 
 
+def bench(args) -> int:
+    """Time the statistics library on a million rows (no Django needed)."""
+    from pcref.analytics.bench import main as stats_bench
+
+    stats_bench(["--size", str(args.size), "--repeats", str(args.repeats)])
+    return 0
+
+
 def manage(args) -> int:
     """Run a Django management command (migrate, db_worker, createsuperuser, ...)."""
     _django()
@@ -174,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="read a password from standard input (otherwise only single sign-on works)",
     )
     command.set_defaults(handler=add_staff)
+
+    command = commands.add_parser("bench", help="time the statistics library (vectorised)")
+    command.add_argument("--size", type=int, default=1_000_000, help="rows per call")
+    command.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
+    command.set_defaults(handler=bench)
 
     command = commands.add_parser("manage", help="run a Django management command")
     command.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")

@@ -50,7 +50,7 @@ def test_pcref_help_lists_the_subcommands():
     result = subprocess.run(
         [sys.executable, "-m", "pcref.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("demo", "demo-code", "add-organisation", "add-staff", "manage"):
+    for command in ("demo", "demo-code", "add-organisation", "add-staff", "bench", "manage"):
         assert command in result.stdout
 
 
@@ -131,3 +131,15 @@ def test_cli_refuses_bad_input_naming_the_field(capsys):
         == 2
     )
     assert "No organisation with ODS code or name 'NOPE'" in capsys.readouterr().err
+
+
+def test_pcref_bench_runs_the_statistics_benchmark():
+    result = subprocess.run(
+        [sys.executable, "-m", "pcref.cli", "bench", "--size", "1000", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (
+        "rate" in result.stdout and "proportion" in result.stdout and "1,000 rows" in result.stdout
+    )
