@@ -1,0 +1,1 @@
+"""Extracts: the MHSDS-shaped tables a trust sends, their validation, and dataset versions."""
