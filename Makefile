@@ -67,7 +67,7 @@ format: setup-dev ## format the Python code
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-extract-messages: setup-dev ## gather translatable strings and update every language's catalogue
+extract-messages: $(VENV)/.installed-dev ## gather translatable strings and update every language's catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 \
 		-k ngettext_lazy:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output \
 		--no-wrap --project "PCREF Hub" -o src/pcref/locale/django.pot src

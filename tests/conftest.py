@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pcref.core import services
@@ -11,6 +12,15 @@ from pcref.core.models import Organisation
 from pcref.core.roles import Role
 
 PASSWORD = "a-long-test-password-2026"
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Each test starts in English: a request in another language leaves it active in the
+    thread, and reverse() would then give that language's addresses."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -89,7 +99,11 @@ def signed_in():
     return verified_client
 
 
-PUBLIC_PAGE_NAMES = [pattern.name for pattern in core_urls.public_urlpatterns[0]]
+# Every public page that needs no answers first (the journey's own steps have their own tests).
+PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlpatterns[0]] + [
+    "feedback:start",
+    "feedback:you_said_we_did",
+]
 
 
 def core_staff_urls(organisation, team, person) -> list[str]:

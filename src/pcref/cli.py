@@ -28,10 +28,10 @@ def demo(args) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from pcref.core.demo import load_demo
+    from pcref.demo import load_everything
 
     _prepare_database()
-    people = load_demo()
+    people = load_everything()
     address = args.address
     print(f"\nPCREF Hub demo for {settings.TRUST_NAME}: http://{address}/")
     print(f"Staff sign in at http://{address}/staff/sign-in/ with password '{_demo_password()}'.")
@@ -125,6 +125,19 @@ def _refuse(error) -> int:
     return 2
 
 
+def retention(args) -> int:
+    """Delete contact details of feedback cases closed longer ago than the retention period."""
+    _django()
+    from pcref.feedback.services import apply_retention
+
+    references = apply_retention(days=args.days, dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(f"{verb} contact details of {len(references)} closed case(s)")
+    for reference in references:
+        print(f"  {reference}")
+    return 0
+
+
 def bench(args) -> int:
     """Time the statistics library on a million rows (no Django needed)."""
     from pcref.analytics.bench import main as stats_bench
@@ -182,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="read a password from standard input (otherwise only single sign-on works)",
     )
     command.set_defaults(handler=add_staff)
+
+    command = commands.add_parser(
+        "retention", help="delete contact details of long-closed feedback"
+    )
+    command.add_argument("--days", type=int, default=None, help="override the retention period")
+    command.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    command.set_defaults(handler=retention)
 
     command = commands.add_parser("bench", help="time the statistics library (vectorised)")
     command.add_argument("--size", type=int, default=1_000_000, help="rows per call")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
     "pcref.core",
+    "pcref.feedback",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "pcref.urls"
+
+# Staff navigation beyond core: (address name, permission needed, label). Core reads this list,
+# so it never imports the feature apps.
+STAFF_NAVIGATION = [
+    ("feedback_staff:inbox", "feedback.view_feedback", _("Feedback")),
+]
 WSGI_APPLICATION = "pcref.wsgi.application"
 
 TEMPLATES = [
@@ -233,3 +240,25 @@ LOGGING = {
 
 # The organisation (by ODS code) whose contact details the public pages show.
 TRUST_ODS_CODE = os.environ.get("PCREF_TRUST_ODS_CODE", "RT5")
+
+# Feedback (docs/configuration.md): spam control, routing of flagged feedback, retention, email.
+FEEDBACK_SUBMISSIONS_PER_HOUR = int(os.environ.get("PCREF_FEEDBACK_SUBMISSIONS_PER_HOUR", "10"))
+FEEDBACK_CONTACT_RETENTION_DAYS = int(os.environ.get("PCREF_FEEDBACK_CONTACT_RETENTION_DAYS", "90"))
+FEEDBACK_SAFEGUARDING_EMAIL = os.environ.get("PCREF_FEEDBACK_SAFEGUARDING_EMAIL", "")
+FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", "")
+FEEDBACK_SUGGESTER_PATH = Path(
+    os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.pkl")
+)
+EMAIL_BACKEND = os.environ.get(
+    "PCREF_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "sent-email"
+EMAIL_HOST = os.environ.get("PCREF_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PCREF_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PCREF_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PCREF_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PCREF_EMAIL_USE_TLS", default=PRODUCTION)
+DEFAULT_FROM_EMAIL = os.environ.get("PCREF_FROM_EMAIL", "pcref-hub@localhost")

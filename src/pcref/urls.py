@@ -5,8 +5,10 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 
 from pcref.core import urls as core_urls
+from pcref.feedback import urls as feedback_urls
 
 urlpatterns = [
+    path("staff/feedback/", include(feedback_urls.staff_urlpatterns)),
     path("staff/", include(core_urls.staff_urlpatterns)),
 ]
 if settings.OIDC_ENABLED:
@@ -14,6 +16,7 @@ if settings.OIDC_ENABLED:
 
 urlpatterns += i18n_patterns(
     path("", include(core_urls.public_urlpatterns)),
+    path("", include(feedback_urls.public_urlpatterns)),
     prefix_default_language=False,
 )
 

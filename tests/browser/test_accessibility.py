@@ -6,19 +6,20 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from pcref.core.demo import load_demo
 from pcref.core.models import Organisation, ServiceTeam, User
+from pcref.demo import load_everything
+from pcref.feedback.models import FeedbackSubmission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
 def test_public_pages_pass_axe(live_server, new_page, check_page, public_page_names, language):
-    load_demo()
+    load_everything()
     page = new_page(base_url=live_server.url)
     for name in public_page_names:
         with translation.override(language):
-            url = reverse(f"core:{name}")
+            url = reverse(name)
         response = page.goto(url)
         assert response.status == 200, url
         check_page(page)
@@ -30,19 +31,29 @@ def test_public_pages_pass_axe(live_server, new_page, check_page, public_page_na
 def test_staff_pages_pass_axe_for_every_role(
     live_server, new_page, check_page, staff_urls, username
 ):
-    load_demo()
+    load_everything()
     user = User.objects.get(username=username)
     page = new_page(base_url=live_server.url, user=user)
     trust = Organisation.objects.get(ods_code="RT5")
     team = ServiceTeam.objects.filter(organisation=trust).first()
-    for url in staff_urls(trust, team, user):
+    submission = FeedbackSubmission.objects.filter(organisation=trust).first()
+    feedback_pages = [
+        reverse("feedback_staff:inbox"),
+        reverse("feedback_staff:submit"),
+        reverse("feedback_staff:case", args=[submission.pk]),
+        reverse("feedback_staff:contact", args=[submission.pk]),
+        reverse("feedback_staff:reply", args=[submission.pk]),
+        reverse("feedback_staff:you_said_we_did_new", args=[submission.pk]),
+        reverse("feedback_staff:you_said_we_did_list"),
+    ]
+    for url in [*staff_urls(trust, team, user), *feedback_pages]:
         response = page.goto(url)
         assert response.status in (200, 403, 404), f"{url}: {response.status}"
         check_page(page)
 
 
 def test_sign_in_pages_pass_axe_with_errors_shown(live_server, new_page, check_page):
-    load_demo()
+    load_everything()
     page = new_page(base_url=live_server.url)
     page.goto(reverse("core_staff:sign_in"))
     check_page(page)

@@ -33,8 +33,8 @@ def test_a_visitor_switches_to_urdu_and_finds_the_ways_in(
     expect(page.locator("html")).to_have_attribute("lang", "ur")
     assert page.url.endswith("/ur/")
     check_page(page)
-    page.locator("a[href='/ur/give-feedback/']").first.click()
-    assert page.url.endswith("/ur/give-feedback/")
+    page.locator("a[href='/ur/feedback/']").first.click()
+    assert page.url.endswith("/ur/feedback/")
     expect(page.locator("a[href^='mailto:']").first).to_be_visible()
     check_page(page)
 

@@ -13,7 +13,9 @@ from django.db import models
 from pcref.core.models import AuditEntry, Organisation, User
 
 # Named system actors: every change is attributed to a person or to one of these.
-SYSTEM_ACTORS = frozenset({"demo", "retention", "metric-run", "import", "command-line"})
+SYSTEM_ACTORS = frozenset(
+    {"demo", "retention", "metric-run", "import", "command-line", "public-form", "suggestions"}
+)
 
 # Personal values never go into the log: it records that they changed, not what they were.
 PERSONAL_FIELDS = frozenset(
@@ -29,6 +31,12 @@ PERSONAL_FIELDS = frozenset(
         "password",
         "date_of_birth",
         "nhs_number",
+        "text",
+        "cultural_needs",
+        "family_involvement",
+        "sharing_information",
+        "ethnicity_details",
+        "body",
     }
 )
 MASK = "changed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,11 @@ def footer_links() -> list[dict]:
 def staff_navigation(request) -> list[dict]:
     user = request.user
     items = [(reverse("core_staff:staff_home"), _("Home"))]
+    items += [
+        (reverse(name), str(label))
+        for name, permission, label in settings.STAFF_NAVIGATION
+        if user.has_perm(permission, None)
+    ]
     if user.organisation_id:
         items.append((reverse("core_staff:organisation_list"), _("Organisations")))
     if user.has_perm(Perm.VIEW_AUDIT_LOG, None):

@@ -8,7 +8,9 @@ opaque key, never an NHS number, and no table carries names, addresses or dates 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 
 from pcref.analytics.ethnicity import CENSUS_2021_GROUPS
@@ -461,3 +463,129 @@ def age_band(age: int) -> str:
     if age < 65:
         return "50-64"
     return "65+"
+
+
+# --- Validation and storage helpers (used by extract.validate and extract.load) ---------------
+
+EARLIEST_DATE = date(1900, 1, 1)  # no date in an extract is earlier; none is after the extract date
+
+# Pairs of date columns in one row: the second, when given, may not be before the first.
+DATE_ORDER = MappingProxyType(
+    {
+        "mhs101_referrals": (("referral_received_date", "discharge_date"),),
+        "mhs501_hospital_spells": (("admission_date", "discharge_date"),),
+        "mhs401_mha_episodes": (("start_date", "end_date"),),
+        "mhs404_cto": (("start_date", "end_date"),),
+        "mhs606_outcome_measures": (("first_date", "last_date"),),
+    }
+)
+
+# The date that places each event in a period; the extract period is their minimum and maximum.
+EVENT_DATE_COLUMNS = MappingProxyType(
+    {
+        "mhs101_referrals": "referral_received_date",
+        "mhs201_care_contacts": "contact_date",
+        "mhs501_hospital_spells": "admission_date",
+        "mhs401_mha_episodes": "start_date",
+        "mhs404_cto": "start_date",
+        "mhs505_restrictive_interventions": "intervention_date",
+        "mhs606_outcome_measures": "last_date",
+    }
+)
+
+# Integer columns holding a calendar year: from EARLIEST_DATE's year to the extract date's year.
+YEAR_COLUMNS = MappingProxyType({"mhs001_patients": ("year_of_birth",)})
+
+# Number columns that may not be negative.
+NON_NEGATIVE_COLUMNS = MappingProxyType({"population": ("population",)})
+
+# Column names that identify a person. An extract holding one is refused, in any table, whether
+# or not the column is in the schema (docs/data-specification.md, "Pseudonymisation").
+IDENTIFYING_COLUMN_NAMES = frozenset(
+    {
+        "name",
+        "names",
+        "forename",
+        "forenames",
+        "surname",
+        "first_name",
+        "last_name",
+        "full_name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "patient_name",
+        "person_name",
+        "address",
+        "postcode",
+        "post_code",
+        "date_of_birth",
+        "birth_date",
+        "dob",
+        "nhs_number",
+        "nhs_no",
+    }
+)
+# Words that identify a person wherever they appear in a column name (e.g. home_address).
+_IDENTIFYING_WORDS = frozenset({"forename", "surname", "address", "postcode", "dob"})
+
+
+def looks_identifying(column_name: str) -> bool:
+    """True when a column name says it holds a name, address, postcode, birth date or NHS number.
+
+    Case, spaces and punctuation are ignored ("NHS Number", "nhs-number" and "NHSNumber" all
+    match); a word such as "address" or "postcode" matches anywhere in the name.
+
+    >>> [looks_identifying(name) for name in ("Surname", "NHS Number", "home_address")]
+    [True, True, True]
+    >>> [looks_identifying(name) for name in ("person_id", "ward_code", "year_of_birth")]
+    [False, False, False]
+    """
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column_name).lower())
+    joined = "_".join(words)
+    compact = "".join(words)
+    return (
+        joined in IDENTIFYING_COLUMN_NAMES
+        or compact in {name.replace("_", "") for name in IDENTIFYING_COLUMN_NAMES}
+        or any(word in _IDENTIFYING_WORDS for word in words)
+    )
+
+
+# How each column type is stored in a dataset version's Parquet files (DuckDB type names).
+STORAGE_TYPES = MappingProxyType(
+    {STRING: "VARCHAR", INTEGER: "BIGINT", NUMBER: "DOUBLE", DATE: "DATE"}
+)
+
+# Columns a dataset version adds after a raw ethnicity column (`normalise_ethnicity=True`); the
+# raw column is kept exactly as given.
+ETHNICITY_STATUS_COLUMN = "ethnicity_status"
+ETHNICITY_MAPPING_VERSION_COLUMN = "ethnicity_mapping_version"
+
+
+def ethnicity_code_column(column_name: str) -> str:
+    """The name of the national-code column derived from a raw ethnicity column.
+
+    >>> ethnicity_code_column("ethnic_category")
+    'ethnic_category_code'
+    """
+    return f"{column_name}_code"
+
+
+def stored_columns(table: Table) -> tuple[tuple[str, str], ...]:
+    """(name, DuckDB type) of every column in the table's Parquet file in a dataset version.
+
+    The schema's columns in order, each ethnicity column followed by its national code
+    (A-S, "Z", "99" or null), status (valid, not_stated, not_known, missing, invalid) and the
+    mapping version that derived them. Dates are DATE (Parquet date32), codes are strings.
+
+    >>> [name for name, _ in stored_columns(TABLES_BY_NAME["mhs001_patients"])][:5]
+    ['person_id', 'organisation_code', 'ethnic_category', 'ethnic_category_code', 'ethnicity_status']
+    """
+    stored: list[tuple[str, str]] = []
+    for column in table.columns:
+        stored.append((column.name, STORAGE_TYPES[column.type]))
+        if column.normalise_ethnicity:
+            stored.append((ethnicity_code_column(column.name), "VARCHAR"))
+            stored.append((ETHNICITY_STATUS_COLUMN, "VARCHAR"))
+            stored.append((ETHNICITY_MAPPING_VERSION_COLUMN, "VARCHAR"))
+    return tuple(stored)

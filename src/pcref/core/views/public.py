@@ -22,7 +22,6 @@ about_pcref = _page("core/public/about-pcref.jinja")
 accessibility = _page("core/public/accessibility.jinja")
 privacy = _page("core/public/privacy.jinja")
 cookies = _page("core/public/cookies.jinja")
-give_feedback = _page("core/public/give-feedback.jinja")
 published_data = _page("core/public/published-data.jinja")
 
 

@@ -1,0 +1,1472 @@
+"""Runs metric definitions on a dataset version: Ibis aggregates on DuckDB or Spark, then stats
+and SPC work on the small aggregated tables, giving one long results table."""
+
+# How it works (docs/metrics.md has the full story):
+# 1. Each definition becomes "measures": counts on one source table (rows, distinct people, rows
+#    with each person's frequency, bed days, or counts by value). Measures that read the same
+#    table with the same timing share one plan, so a table is scanned once for all its metrics.
+# 2. A plan compiles to Ibis: the table joined to its person (ethnicity, sex, age band), a
+#    0/1 flag per measure, and one aggregation to the finest grain needed (month, organisation,
+#    service, NHS code, ethnicity status, sex, age band). Distinct people are counted per person
+#    first, from a cached per-person table, once per period type and location level.
+# 3. The backend returns small tables; pandas rolls them up to quarters, financial years and
+#    group schemes, and `stats` adds values, limits and ratios on whole arrays at once.
+# 4. `spc.xmr` flags each monthly series; the rows are returned as one pyarrow Table.
+# pcref.analytics only: this module never imports Django.
+
+import datetime as dt
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pcref.analytics import stats
+from pcref.analytics.ethnicity import CENSUS_2021_GROUPS, NHS_ETHNIC_CATEGORIES
+from pcref.analytics.extract.schema import AGE_BANDS, OUTCOME_MEASURES
+from pcref.analytics.metrics.catalogue import CATALOGUE
+from pcref.analytics.metrics.definitions import (
+    COMPARISON_GROUPS,
+    PATIENTS_TABLE,
+    POPULATION_TABLE,
+    SELF_IDENTIFIED_TABLES,
+    SERVICE_COLUMNS,
+    SPELLS_TABLE,
+    Condition,
+    MetricDefinition,
+    standard_weights,
+)
+from pcref.analytics.spc import xmr
+
+__all__ = [
+    "CATALOGUE",
+    "PERIOD_TYPES",
+    "RESULT_COLUMNS",
+    "RESULT_SCHEMA",
+    "run_metrics",
+    "write_results",
+]
+
+PERIOD_TYPES = ("financial_year", "quarter", "month")
+EXTRACT = "extract"  # the period type of undated tables (mhs001): counted once, for the extract
+ALL = "all"
+BACKENDS = ("duckdb", "spark")
+RESULT_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("period_type", pa.string()),
+        ("period", pa.string()),
+        ("organisation", pa.string()),
+        ("service", pa.string()),
+        ("group_scheme", pa.string()),
+        ("group", pa.string()),
+        ("numerator", pa.float64()),
+        ("denominator", pa.float64()),
+        ("value", pa.float64()),
+        ("lower", pa.float64()),
+        ("upper", pa.float64()),
+        ("method", pa.string()),
+        ("comparison_group", pa.string()),
+        ("ratio", pa.float64()),
+        ("ratio_lower", pa.float64()),
+        ("ratio_upper", pa.float64()),
+        ("ratio_method", pa.string()),
+        ("spc_special_cause", pa.string()),
+        ("spc_variation", pa.string()),
+    ]
+)
+RESULT_COLUMNS = tuple(RESULT_SCHEMA.names)
+_KEYS = ["period_key", "organisation", "service"]
+_ATTRIBUTES = ["code", "status", "sex", "age_band"]
+_LOCATION_ATTRIBUTES = ["code", "status"]  # organisation and service levels: ethnicity only
+_LEVELS = ("all", "organisation", "service")
+# The finest grains the backend returns: people's groups for the whole extract, and ethnicity
+# only by organisation and service (the location levels report all, broad and excluded).
+_GRAINS = {
+    "all": ["month_key", *_ATTRIBUTES],
+    "location": ["month_key", "organisation", "service", *_LOCATION_ATTRIBUTES],
+}
+_MEDIAN_METHOD = "median (no interval)"
+_BROAD_OF_CODE = {c.code: c.broad_group for c in NHS_ETHNIC_CATEGORIES if c.is_national}
+_STANDARD_WEIGHTS = standard_weights(AGE_BANDS)
+Progress = Callable[[str], None]
+
+
+# --- Measures and plans -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """One count on one table: "rows", "people", "frequency" (rows, with how many each person
+    has), "bed_days" (overlap days of spells) or "values" (rows by value of a column)."""
+
+    table: str
+    timing: tuple  # ("date", column) | ("overlap", start, end) | ("none",)
+    conditions: tuple[Condition, ...]
+    kind: str
+    value_column: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"m{abs(hash(self)) % 10**12}"
+
+
+@dataclass
+class _Plan:
+    table: str
+    timing: tuple
+    measures: list[_Measure] = field(default_factory=list)
+    levels: set[str] = field(default_factory=lambda: {"all"})
+
+    def add(self, measure: _Measure, levels: Iterable[str]) -> None:
+        if measure not in self.measures:
+            self.measures.append(measure)
+        self.levels.update(levels)
+
+
+def _timing(definition: MetricDefinition, table: str) -> tuple:
+    if definition.overlap is not None:
+        return ("overlap", *definition.overlap)
+    column = definition.event_date[table]
+    return ("none",) if column is None else ("date", column)
+
+
+def _levels(definition: MetricDefinition, table: str) -> list[str]:
+    levels = ["all"]
+    if {"organisation", "service"} & definition.breakdowns:
+        levels.append("organisation")
+    if "service" in definition.breakdowns and SERVICE_COLUMNS.get(table):
+        levels.append("service")
+    return levels
+
+
+def _spell_measure(kind: str) -> _Measure:
+    return _Measure(SPELLS_TABLE, ("overlap", "admission_date", "discharge_date"), (), kind)
+
+
+@dataclass(frozen=True)
+class _MetricMeasures:
+    numerator: dict[str, _Measure]  # by table
+    denominator: dict[str, _Measure | None]  # None: the population
+    frequency: dict[str, _Measure | None]  # rows with per-person frequency, for repeat events
+
+
+def _measures_of(definition: MetricDefinition) -> _MetricMeasures:
+    numerator, denominator, frequency = {}, {}, {}
+    for table in definition.tables:
+        timing = _timing(definition, table)
+        conditions = definition.scope + definition.numerator
+        if definition.statistic in ("mean", "median"):
+            numerator[table] = _Measure(
+                table, timing, conditions, "values", definition.value_column
+            )
+        else:
+            kind = "people" if definition.count == "people" else "rows"
+            numerator[table] = _Measure(table, timing, conditions, kind)
+        frequency[table] = None
+        if definition.repeat_events:
+            frequency[table] = _Measure(table, timing, conditions, "frequency")
+        if definition.denominator == "records":
+            kind = "people" if definition.count == "people" else "rows"
+            denominator[table] = _Measure(table, timing, definition.scope, kind)
+        elif definition.denominator == "bed_days":
+            denominator[table] = _spell_measure("bed_days")
+        elif definition.denominator == "inpatients":
+            denominator[table] = _spell_measure("people")
+        else:
+            denominator[table] = None
+    return _MetricMeasures(numerator, denominator, frequency)
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The whole months the results cover: month keys yyyymm and epoch-day bounds."""
+
+    months: tuple[int, ...]
+    first_day: int  # epoch day of the first day
+    end_day: int  # epoch day after the last day
+
+    @classmethod
+    def between(cls, start: dt.date, end: dt.date) -> "_Window":
+        first = dt.date(start.year, start.month, 1)
+        months = []
+        month = first
+        while month <= end:
+            months.append(month.year * 100 + month.month)
+            month = _next_month(month)
+        epoch = dt.date(1970, 1, 1)
+        return cls(tuple(months), (first - epoch).days, (month - epoch).days)
+
+    def calendar(self) -> pa.Table:
+        epoch = dt.date(1970, 1, 1)
+        starts = [dt.date(key // 100, key % 100, 1) for key in self.months]
+        return pa.table(
+            {
+                "cal_month": pa.array(self.months, pa.int64()),
+                "cal_start": pa.array([(d - epoch).days for d in starts], pa.int64()),
+                "cal_end": pa.array([(_next_month(d) - epoch).days for d in starts], pa.int64()),
+            }
+        )
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _period_key(month_key, period_type: str):
+    """The integer key of a month's period (works on Ibis and numpy/pandas values alike):
+    yyyymm for months, yyyyq (financial year start, quarter 1 = April-June) for quarters and
+    yyyy (the financial year's first year) for financial years."""
+    if period_type == "month":
+        return month_key
+    year = month_key // 100
+    month = month_key % 100
+    financial_year = (
+        year - (month < 4) if not hasattr(month, "op") else year - (month < 4).cast("int64")
+    )
+    if period_type == "financial_year":
+        return financial_year
+    return financial_year * 10 + ((month + 8) % 12) // 3 + 1
+
+
+def _period_labels(keys: pd.Series, period_type: str) -> pd.Series:
+    keys = keys.astype("int64")
+    if period_type == EXTRACT:
+        return pd.Series(ALL, index=keys.index)
+    if period_type == "month":
+        return (keys // 100).astype(str) + "-" + (keys % 100).astype(str).str.zfill(2)
+    year = keys // 10 if period_type == "quarter" else keys
+    label = year.astype(str) + "/" + ((year + 1) % 100).astype(str).str.zfill(2)
+    if period_type == "quarter":
+        label = label + " Q" + (keys % 10).astype(str)
+    return label
+
+
+# --- Compiling a plan to Ibis -----------------------------------------------------------------
+
+
+def _condition(table, condition: Condition):
+    column = table[condition.column]
+    operator, value = condition.operator, condition.value
+    if operator == "in":
+        return column.isin(sorted(value, key=str)).fill_null(False)
+    if operator == "not_in":
+        return column.isnull() | ~column.isin(sorted(value, key=str)).fill_null(False)
+    if operator == "is_null":
+        return column.isnull()
+    if operator == "not_null":
+        return column.notnull()
+    compare = {
+        "eq": column == value,
+        "ne": column != value,
+        "lt": column < value,
+        "le": column <= value,
+        "gt": column > value,
+        "ge": column >= value,
+    }[operator]
+    return compare.fill_null(False)
+
+
+def _flag(table, conditions: Sequence[Condition]):
+    test = ibis.literal(True)
+    for condition in conditions:
+        test = test & _condition(table, condition)
+    return test.cast("int64")
+
+
+def _broad_group(code):
+    branches = [
+        (code.isin(sorted(c for c, g in _BROAD_OF_CODE.items() if g == group)), group)
+        for group in dict.fromkeys(_BROAD_OF_CODE.values())
+    ]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _age_band(age):
+    branches = []
+    for label in AGE_BANDS:
+        first, _, last = label.partition("-")
+        first = int(first.rstrip("+"))
+        if label.endswith("+"):
+            branches.append((age >= first, label))
+        else:
+            branches.append(((age >= first) & (age <= int(last)), label))
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _reliable_improvement(table):
+    change = table.last_score - table.first_score
+    tests = []
+    for code, measure in OUTCOME_MEASURES.items():
+        improved = -change if measure["better"] == "lower" else change
+        tests.append((table.measure_code == code) & (improved >= measure["reliable_change"]))
+    test = tests[0]
+    for other in tests[1:]:
+        test = test | other
+    return test.fill_null(False)
+
+
+class _Compiler:
+    """Turns plans into Ibis expressions on one connection and runs them."""
+
+    def __init__(self, connection, tables: Mapping[str, object], window: _Window, run=0):
+        self.connection = connection
+        self.tables = tables
+        self.window = window
+        self.run_number = run
+        self._calendar = None
+
+    def calendar(self):
+        """The window's months as a temporary table: a memtable would not survive Spark's
+        cache of the expressions that use it."""
+        if self._calendar is None:
+            name = f"pcref_run{self.run_number}_calendar"
+            if self.connection.name == "pyspark":  # no temporary tables through Ibis
+                session = self.connection._session
+                frame = session.createDataFrame(self.window.calendar().to_pandas())
+                frame.createOrReplaceTempView(name)
+                self._calendar = self.connection.table(name)
+            else:
+                self._calendar = self.connection.create_table(
+                    name, self.window.calendar(), temp=True, overwrite=True
+                )
+        return self._calendar
+
+    def enriched(self, table_name: str, timing: tuple):
+        """The table's rows in the window with month_key, organisation, service and the person's
+        code, status, broad group, sex and age band, plus the derived columns."""
+        table = self.tables[table_name]
+        if table_name in SELF_IDENTIFIED_TABLES:
+            table = table.mutate(
+                _code=table.ethnic_category_code,
+                _status=table.ethnicity_status.fill_null("missing"),
+                _sex=ibis.null("string"),
+                _birth=ibis.null("int64"),
+                _person=table.response_id,
+                _person_org=table.organisation_code,
+            )
+        else:
+            patients = self.tables[PATIENTS_TABLE]
+            person = patients.select(
+                _pid=patients.person_id,
+                _code=patients.ethnic_category_code,
+                _status=patients.ethnicity_status,
+                _sex=patients.sex,
+                _birth=patients.year_of_birth.cast("int64"),
+                _person_org=patients.organisation_code,
+            )
+            if table_name == PATIENTS_TABLE:
+                table = table.join(person, table.person_id == person._pid)
+            else:
+                table = table.left_join(person, table.person_id == person._pid)
+            table = table.mutate(
+                _status=table._status.fill_null("missing"), _person=table.person_id
+            )
+        if table_name == SPELLS_TABLE:
+            table = table.mutate(
+                length_of_stay=(
+                    table.discharge_date.epoch_days() - table.admission_date.epoch_days()
+                ).cast("int64")
+            )
+        if table_name == "mhs606_outcome_measures":
+            table = table.mutate(reliable_improvement=_reliable_improvement(table))
+        if timing[0] == "date":
+            day = table[timing[1]].epoch_days()
+            table = table.filter(day >= self.window.first_day, day < self.window.end_day).mutate(
+                month_key=(table[timing[1]].year() * 100 + table[timing[1]].month()).cast("int64")
+            )
+        elif timing[0] == "overlap":
+            calendar = self.calendar()
+            start = table[timing[1]].epoch_days()
+            end = table[timing[2]].epoch_days()
+            table = table.mutate(_start=start, _end=end)
+            table = table.join(
+                calendar,
+                [
+                    table._start < calendar.cal_end,
+                    table._end.isnull() | (table._end >= calendar.cal_start),
+                ],
+            )
+            stay_end = ibis.least(table._end.fill_null(self.window.end_day), table.cal_end)
+            days = stay_end - ibis.greatest(table._start, table.cal_start)
+            table = table.mutate(
+                month_key=table.cal_month,
+                _overlap_days=ibis.greatest(days, 0).cast("int64"),
+            )
+        else:
+            table = table.mutate(month_key=ibis.literal(0, "int64"))
+        financial_year = _period_key(table.month_key, "financial_year")
+        organisation = (
+            table.organisation_code if "organisation_code" in table.columns else table._person_org
+        )
+        service_column = SERVICE_COLUMNS.get(table_name)
+        service = table[service_column] if service_column else ibis.literal(ALL)
+        return table.mutate(
+            organisation=organisation.fill_null("unknown"),
+            service=service.fill_null("unknown"),
+            code=table._code,
+            status=table._status,
+            sex=table._sex,
+            age_band=_age_band(financial_year - table._birth),
+            ethnic_category_code=table._code,
+            ethnicity_status=table._status,
+            broad_group=_broad_group(table._code),
+        )
+
+    def run(self, plan: _Plan, period_types: Sequence[str]) -> "_PlanResult":
+        table = self.enriched(plan.table, plan.timing)
+        flags = {}
+        for measure in plan.measures:
+            flag = _flag(table, measure.conditions)
+            if measure.kind == "bed_days":
+                flag = flag * table._overlap_days
+            flags[measure.key] = flag
+        table = table.mutate(**flags)
+        fine = ["month_key", "organisation", "service", *_ATTRIBUTES]
+        grains = {"all": _GRAINS["all"]}
+        if plan.levels - {"all"}:
+            grains["location"] = _GRAINS["location"]
+        result = _PlanResult(plan)
+        additive = [m for m in plan.measures if m.kind in ("rows", "bed_days")]
+        personal = [m for m in plan.measures if m.kind in ("people", "frequency")]
+        for measure in plan.measures:
+            if measure.kind == "values":
+                chosen = table.filter(table[measure.key] == 1).mutate(
+                    value=table[measure.value_column].cast("float64")
+                )
+                result.values[measure.key] = {
+                    grain: _frame(chosen.group_by([*keys, "value"]).aggregate(count=ibis._.count()))
+                    for grain, keys in grains.items()
+                }
+
+        def sums(source):
+            return {
+                grain: _frame(
+                    source.group_by(keys).aggregate(
+                        **{m.key: source[m.key].sum() for m in additive}
+                    )
+                )
+                for grain, keys in grains.items()
+            }
+
+        if personal:
+            people = (
+                table.group_by(["_person", *fine])
+                .aggregate(
+                    **{m.key: table[m.key].sum() for m in plan.measures if m.kind != "values"}
+                )
+                .cache()
+            )
+            try:
+                if additive:
+                    result.fine = sums(people)
+                for period_type, level in itertools.product(period_types, _LEVELS):
+                    if level in plan.levels:
+                        result.people[(period_type, level)] = self._people(
+                            people, personal, period_type, level
+                        )
+            finally:
+                people.release()
+        elif additive:
+            result.fine = sums(table)
+        return result
+
+    def _people(self, people, measures, period_type: str, level: str) -> pd.DataFrame:
+        keys = ["period_key", *_location_columns(level), *_level_attributes(level)]
+        per_person = (
+            people.mutate(period_key=_period_key(people.month_key, period_type))
+            .group_by(["_person", *keys])
+            .aggregate(**{m.key: people[m.key].sum() for m in measures})
+        )
+        counts = {}
+        for measure in measures:
+            column = per_person[measure.key]
+            counts[measure.key] = (
+                column if measure.kind == "frequency" else (column > 0).cast("int64")
+            )
+        grouped = (
+            per_person.mutate(**counts).group_by([*keys, *counts]).aggregate(persons=ibis._.count())
+        )
+        return _frame(grouped)
+
+    def population(self) -> pd.DataFrame:
+        table = self.tables[POPULATION_TABLE]
+        grouped = table.group_by(["census2021_ethnic_group", "sex", "age_band"]).aggregate(
+            population=table.population.cast("float64").sum()
+        )
+        return _frame(grouped)
+
+    def date_range(self, table_name: str, column: str) -> tuple[int | None, int | None]:
+        table = self.tables[table_name]
+        day = table[column].epoch_days()
+        row = _frame(table.aggregate(first=day.min(), last=day.max()))
+        first, last = row["first"].iloc[0], row["last"].iloc[0]
+        return (None if pd.isna(first) else int(first)), (None if pd.isna(last) else int(last))
+
+
+def _frame(expression) -> pd.DataFrame:
+    return expression.to_pyarrow().to_pandas()
+
+
+def _location_columns(level: str) -> list[str]:
+    return {"all": [], "organisation": ["organisation"], "service": ["organisation", "service"]}[
+        level
+    ]
+
+
+def _level_attributes(level: str) -> list[str]:
+    return _ATTRIBUTES if level == "all" else _LOCATION_ATTRIBUTES
+
+
+@dataclass
+class _PlanResult:
+    plan: _Plan
+    fine: dict | None = None  # grain -> additive measures by month and groups
+    people: dict = field(default_factory=dict)  # (period type, level) -> per-person counts
+    values: dict = field(default_factory=dict)  # measure key -> grain -> counts by value
+
+
+# --- Long tables of counts, shared by the metrics ---------------------------------------------
+
+_ROW_KEYS = ["period_type", "period_key", "organisation", "service"]
+_GROUP_KEYS = [*_ROW_KEYS, "group_scheme", "group"]
+_SCHEMES = (ALL, "broad", "detailed", "age_band", "sex", "excluded")
+_LOCATION_SCHEMES = frozenset({ALL, "dataset", "broad", "excluded"})
+
+
+def _group_labels(frame: pd.DataFrame, scheme: str) -> pd.Series:
+    """Each row's group in a scheme; NaN where the row is in no group of it."""
+    valid = frame["status"] == "valid"
+    if scheme == ALL:
+        return pd.Series(ALL, index=frame.index, dtype=object)
+    if scheme == "broad":
+        return frame["code"].map(_BROAD_OF_CODE).where(valid)
+    if scheme == "detailed":
+        return frame["code"].where(valid & frame["code"].isin(list(_BROAD_OF_CODE)))
+    if scheme == "excluded":
+        return frame["status"].where(~valid)
+    if scheme == "dataset":
+        return frame["dataset"]
+    return frame[scheme]
+
+
+class _Counts:
+    """The plans' aggregated tables as long tables: one per measure, every period type and
+    location level stacked, then summed by group scheme. Cached: metrics share measures."""
+
+    def __init__(self, results: Mapping[tuple, "_PlanResult"], periods: Sequence[str]):
+        self.results = results
+        self.periods = list(periods)
+        self._long: dict = {}
+        self._grouped: dict = {}
+        self._reference: dict = {}
+
+    def long(self, measure: _Measure) -> pd.DataFrame:
+        """Counts by period, location level, organisation, service and person attributes."""
+        if measure not in self._long:
+            self._long[measure] = self._build_long(measure)
+        return self._long[measure]
+
+    def _build_long(self, measure: _Measure) -> pd.DataFrame:
+        result = self.results[(measure.table, measure.timing)]
+        levels = [level for level in _LEVELS if level in result.plan.levels]
+        if measure.kind in ("people", "frequency"):
+            frames = []
+            for (period_type, level), frame in result.people.items():
+                frame = frame.assign(period_type=period_type, level=level)
+                if level == "all":
+                    frame = frame.assign(organisation=ALL)
+                if level != "service":
+                    frame = frame.assign(service=ALL)
+                frames.append(frame)
+            frame = pd.concat(frames, ignore_index=True)
+            for column in _ATTRIBUTES:
+                if column not in frame:
+                    frame[column] = None
+            keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
+            if measure.kind == "people":
+                frame = frame.assign(count=(frame[measure.key] > 0) * frame["persons"])
+                return frame.groupby(keys, dropna=False, sort=False)["count"].sum().reset_index()
+            frame = frame.rename(columns={measure.key: "times"})
+            frame = frame[frame["times"] > 0]
+            frame = (
+                frame.groupby([*keys, "times"], dropna=False, sort=False)["persons"]
+                .sum()
+                .reset_index()
+            )
+            return frame.assign(count=frame["times"] * frame["persons"])
+        if measure.kind == "values":
+            grains, extra = result.values[measure.key], ["value"]
+        else:
+            grains = {
+                grain: frame.rename(columns={measure.key: "count"})
+                for grain, frame in result.fine.items()
+            }
+            extra = []
+        period_types = [EXTRACT] if measure.timing == ("none",) else self.periods
+        frames = []
+        for level in levels:
+            fine = grains["all" if level == "all" else "location"]
+            stacked = pd.concat(
+                [
+                    fine.assign(
+                        period_type=period_type,
+                        period_key=0
+                        if period_type == EXTRACT
+                        else _period_key(fine["month_key"], period_type),
+                    )
+                    for period_type in period_types
+                ],
+                ignore_index=True,
+            )
+            if level == "all":
+                stacked = stacked.assign(organisation=ALL)
+            if level != "service":
+                stacked = stacked.assign(service=ALL)
+            attributes = _level_attributes(level)
+            frame = (
+                stacked.groupby([*_ROW_KEYS, *attributes, *extra], dropna=False, sort=False)[
+                    "count"
+                ]
+                .sum()
+                .reset_index()
+                .assign(level=level)
+            )
+            for column in _ATTRIBUTES:
+                if column not in frame:
+                    frame[column] = None
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def grouped(self, measures, schemes, value="count", extra=()) -> pd.DataFrame:
+        """Sums of `value` by period, location and group, for each scheme; the schemes other
+        than all, dataset, broad and excluded at the "all" level only."""
+        key = (tuple(measures), tuple(schemes), value, tuple(extra))
+        if key not in self._grouped:
+            frame = pd.concat(
+                [self.long(m).assign(dataset=m.table) for m in measures], ignore_index=True
+            )
+            parts = []
+            for scheme in schemes:
+                part = frame.assign(group_scheme=scheme, group=_group_labels(frame, scheme))
+                keep = part["group"].notna()
+                if scheme not in _LOCATION_SCHEMES:
+                    keep &= part["level"] == "all"
+                parts.append(part[keep])
+            stacked = pd.concat(parts, ignore_index=True)
+            self._grouped[key] = (
+                stacked.groupby([*_GROUP_KEYS, *extra], sort=False)[value].sum().reset_index()
+            )
+        return self._grouped[key]
+
+    def reference(self, measures, group: str, value="count", extra=()) -> pd.DataFrame:
+        """Sums of `value` by period and location for a comparison group's codes."""
+        key = (tuple(measures), group, value, tuple(extra))
+        if key not in self._reference:
+            frame = pd.concat([self.long(m) for m in measures], ignore_index=True)
+            codes = sorted(COMPARISON_GROUPS[group].codes)
+            chosen = frame[(frame["status"] == "valid") & frame["code"].isin(codes)]
+            self._reference[key] = (
+                chosen.groupby([*_ROW_KEYS, *extra], sort=False)[value].sum().reset_index()
+            )
+        return self._reference[key]
+
+
+# --- Population denominators ------------------------------------------------------------------
+
+_CENSUS = pd.DataFrame(
+    {
+        "census2021_ethnic_group": [str(g.census2021_code) for g in CENSUS_2021_GROUPS],
+        "detailed": [g.nhs_code for g in CENSUS_2021_GROUPS],
+        "broad": [g.nhs_broad_group_for_statistics for g in CENSUS_2021_GROUPS],
+    }
+)
+
+
+class _Population:
+    """Residents by group, and person-years per period: residents × months of the window in
+    the period / 12, so rates are per year whatever the period."""
+
+    def __init__(self, frame: pd.DataFrame, window: _Window, periods: Sequence[str]):
+        self.frame = frame.merge(_CENSUS, on="census2021_ethnic_group", how="left").assign(all=ALL)
+        months = pd.Series(window.months, dtype="int64")
+        self.years = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "period_type": period_type,
+                        "period_key": counts.index.astype("int64"),
+                        "years": counts.to_numpy() / 12,
+                    }
+                )
+                for period_type in periods
+                for counts in [months.groupby(_period_key(months, period_type)).size()]
+            ],
+            ignore_index=True,
+        )
+        self._residents = {}
+
+    def residents(self, extra=()) -> pd.DataFrame:
+        """Residents by scheme and group (sex: 1 and 2 only)."""
+        key = tuple(extra)
+        if key not in self._residents:
+            parts = []
+            for scheme in (ALL, "broad", "detailed", "age_band", "sex"):
+                if scheme in extra:
+                    continue
+                frame = self.frame[self.frame[scheme].notna()]
+                if scheme == "sex":
+                    frame = frame[frame["sex"].isin(["1", "2"])]
+                grouped = frame.groupby([scheme, *extra], sort=False)["population"].sum()
+                parts.append(
+                    grouped.reset_index()
+                    .rename(columns={scheme: "group"})
+                    .assign(group_scheme=scheme)
+                )
+            self._residents[key] = pd.concat(parts, ignore_index=True)
+        return self._residents[key]
+
+    def grid(self) -> pd.DataFrame:
+        """Person-years of every group in every period: the population denominators."""
+        grid = self.years.merge(self.residents(), how="cross")
+        return grid.assign(
+            denominator=grid["population"] * grid["years"], organisation=ALL, service=ALL
+        )[[*_GROUP_KEYS, "denominator"]]
+
+    def reference(self, group: str, extra=()) -> pd.DataFrame:
+        census = sorted(COMPARISON_GROUPS[group].census_codes)
+        chosen = self.frame[self.frame["census2021_ethnic_group"].isin(census)]
+        if not extra:
+            return pd.DataFrame({"population": [float(chosen["population"].sum())]})
+        return chosen.groupby(list(extra), sort=False)["population"].sum().reset_index()
+
+
+# --- Statistics on whole arrays ---------------------------------------------------------------
+
+
+def _estimate(statistic: str, multiplier: float, rows: pd.DataFrame, confidence) -> pd.DataFrame:
+    """value, lower, upper and method of every row at once (no loop over rows): a crude rate
+    (Byar/exact) or a Wilson proportion, from the numerator and denominator columns."""
+    numerator = rows["numerator"].to_numpy(float)
+    denominator = rows["denominator"].to_numpy(float)
+    value = np.full(len(rows), np.nan)
+    lower, upper = value.copy(), value.copy()
+    method = np.full(len(rows), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(numerator) & np.isfinite(denominator) & (denominator > 0)
+        if statistic == "proportion":
+            usable &= numerator <= denominator
+    if usable.any():
+        compute = stats.proportion if statistic == "proportion" else stats.rate
+        estimate = compute(numerator[usable], denominator[usable], confidence, multiplier)
+        value[usable], lower[usable], upper[usable] = (
+            estimate.value,
+            estimate.lower,
+            estimate.upper,
+        )
+        method[usable] = estimate.method
+    return rows.assign(value=value, lower=lower, upper=upper, method=method)
+
+
+def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataFrame, width):
+    """People with exactly 1..width events, one row per row of `rows` (joined on keys)."""
+    if frequencies.empty:
+        return np.zeros((len(rows), width))
+    pivot = frequencies.pivot_table(
+        index=keys, columns="times", values="persons", aggfunc="sum", fill_value=0
+    )
+    pivot = pivot.reindex(columns=range(1, width + 1), fill_value=0)
+    aligned = pivot.reindex(pd.MultiIndex.from_frame(rows[keys]), fill_value=0)
+    return aligned.to_numpy(float)
+
+
+def _ratios(definition, rows, frequencies, confidence) -> pd.DataFrame:
+    """Ratio columns of each row against its reference (numerator_ref, denominator_ref)."""
+    x1 = rows["numerator"].to_numpy(float)
+    n1 = rows["denominator"].to_numpy(float)
+    x2 = rows["numerator_ref"].to_numpy(float)
+    n2 = rows["denominator_ref"].to_numpy(float)
+    ratio = np.full(len(rows), np.nan)
+    lower, upper = ratio.copy(), ratio.copy()
+    method = np.full(len(rows), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(x1 + x2 + n1 + n2) & (n1 > 0) & (n2 > 0)
+        if definition.statistic == "proportion":
+            usable &= (x1 <= n1) & (x2 <= n2)
+    if usable.any():
+        if definition.statistic == "proportion":
+            estimate = stats.proportion_ratio(
+                x1[usable], n1[usable], x2[usable], n2[usable], confidence
+            )
+        elif definition.repeat_events:
+            own, reference = frequencies
+            estimate = stats.repeat_event_rate_ratio(
+                own[usable],
+                n1[usable],
+                reference[usable],
+                n2[usable],
+                np.arange(1, own.shape[1] + 1),
+                confidence,
+            )
+        else:
+            estimate = stats.rate_ratio(x1[usable], n1[usable], x2[usable], n2[usable], confidence)
+        ratio[usable], lower[usable], upper[usable] = (
+            estimate.value,
+            estimate.lower,
+            estimate.upper,
+        )
+        method[usable] = estimate.method
+    return rows.assign(ratio=ratio, ratio_lower=lower, ratio_upper=upper, ratio_method=method)
+
+
+# --- Means and medians from counts by value ---------------------------------------------------
+
+
+def _summarise_values(rows: pd.DataFrame, statistic: str, confidence) -> pd.DataFrame:
+    """Mean (Student's t) or median of each group from its counts by value, on whole arrays:
+    numerator is the sum of the values, denominator their number."""
+    keys = _GROUP_KEYS
+    rows = rows.sort_values([*keys, "value"], kind="stable").reset_index(drop=True)
+    counts = rows["count"].to_numpy(float)
+    values = rows["value"].to_numpy(float)
+    grouped = rows.assign(_weighted=values * counts).groupby(keys, sort=False)
+    number = grouped["count"].transform("sum").to_numpy(float)
+    total = grouped["_weighted"].transform("sum").to_numpy(float)
+    mean = total / number
+    cumulative = grouped["count"].cumsum().to_numpy(float)
+    before = cumulative - counts
+    # the two middle positions: the same for an odd number of values, neighbours for even
+    low, high = np.floor((number + 1) / 2), np.floor(number / 2) + 1
+    rows = rows.assign(
+        numerator=total,
+        denominator=number,
+        _mean=mean,
+        _squares=counts * (values - mean) ** 2,
+        _low=np.where((before < low) & (low <= cumulative), values, np.nan),
+        _high=np.where((before < high) & (high <= cumulative), values, np.nan),
+    )
+    summary = (
+        rows.groupby(keys, sort=False)
+        .agg(
+            numerator=("numerator", "first"),
+            denominator=("denominator", "first"),
+            mean=("_mean", "first"),
+            squares=("_squares", "sum"),
+            low=("_low", "max"),
+            high=("_high", "max"),
+        )
+        .reset_index()
+    )
+    columns = [*keys, "numerator", "denominator", "value", "lower", "upper", "method"]
+    if statistic == "median":
+        return summary.assign(
+            value=(summary["low"] + summary["high"]) / 2,
+            lower=np.nan,
+            upper=np.nan,
+            method=_MEDIAN_METHOD,
+        )[columns]
+    number = summary["denominator"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deviation = np.where(number > 1, np.sqrt(summary["squares"] / (number - 1)), 0.0)
+    estimate = stats.mean_from_summary(
+        summary["mean"].to_numpy(float), deviation, number, confidence
+    )
+    return summary.assign(
+        value=estimate.value, lower=estimate.lower, upper=estimate.upper, method=estimate.method
+    )[columns]
+
+
+# --- Age-standardised rates -------------------------------------------------------------------
+
+
+def _band_arrays(frame: pd.DataFrame, index: list[str], value: str, width: int | None):
+    """Counts by age band (by age band and frequency 1..width) for each index value, as a
+    mapping from index to an array of shape (bands,) or (bands, width)."""
+    columns = ["age_band"] if width is None else ["age_band", "times"]
+    frame = frame[frame["age_band"].isin(list(AGE_BANDS))]
+    if frame.empty:
+        return {}
+    pivot = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum")
+    if width is None:
+        full = pd.Index(list(AGE_BANDS), name="age_band")
+    else:
+        full = pd.MultiIndex.from_product(
+            [list(AGE_BANDS), range(1, width + 1)], names=["age_band", "times"]
+        )
+    pivot = pivot.reindex(columns=full, fill_value=0).fillna(0)
+    shape = (len(AGE_BANDS),) if width is None else (len(AGE_BANDS), width)
+    arrays = pivot.to_numpy(float).reshape((len(pivot), *shape))
+    labels = pivot.index if len(index) > 1 else [(label,) for label in pivot.index]
+    return dict(zip(labels, arrays, strict=True))
+
+
+def _dsr_method(independent: bool) -> str:
+    if independent:
+        return "Dobson"
+    return "Dobson, with confidence adjusted for non-independent events"
+
+
+class _Standardiser:
+    """DSRs (stats.dsr) and DSR ratios (stats.dsr_ratio) of one metric, with ESP2013 weights
+    collapsed into the extract's age bands (`standard_weights`)."""
+
+    def __init__(self, definition, counts: _Counts, measures, population: _Population, schemes):
+        self.definition = definition
+        self.independent = not definition.repeat_events
+        if self.independent:
+            source = tuple(measures.numerator[t] for t in definition.tables)
+            value, extra, self.width = "count", ["age_band"], None
+        else:
+            source = tuple(measures.frequency[t] for t in definition.tables)
+            value, extra = "persons", ["age_band", "times"]
+            long = pd.concat([counts.long(m) for m in source], ignore_index=True)
+            self.width = max(1, int(long["times"].max()) if not long.empty else 1)
+        grouped = counts.grouped(source, schemes, value, extra)
+        self.counts = _band_arrays(grouped, _GROUP_KEYS, value, self.width)
+        self.reference_counts = {
+            group: _band_arrays(
+                counts.reference(source, group, value, extra), _ROW_KEYS, value, self.width
+            )
+            for group in definition.comparison_groups
+        }
+        residents = population.residents(["age_band"])
+        self.populations = _band_arrays(residents, ["group_scheme", "group"], "population", None)
+        self.reference_populations = {}
+        for group in definition.comparison_groups:
+            people = population.reference(group, ["age_band"]).set_index("age_band")
+            self.reference_populations[group] = (
+                people["population"].reindex(list(AGE_BANDS), fill_value=0).to_numpy(float)
+            )
+        years = population.years
+        self.years = dict(
+            zip(
+                zip(years["period_type"], years["period_key"], strict=True),
+                years["years"],
+                strict=True,
+            )
+        )
+
+    def _arguments(self, counts, populations) -> dict:
+        arguments = {"counts": counts, "populations": populations, "age_bands": AGE_BANDS}
+        if self.width is not None:
+            arguments["independent_events"] = False
+            arguments["frequencies"] = np.arange(1, self.width + 1)
+        return arguments
+
+    def _zero(self):
+        return np.zeros((len(AGE_BANDS),) if self.width is None else (len(AGE_BANDS), self.width))
+
+    def _candidates(self, rows):
+        """Rows with 10 events or more (§5: fewer give no DSR), with their inputs."""
+        enough = np.flatnonzero(rows["numerator"].to_numpy(float) >= stats.SMALL_COUNT)
+        columns = {name: rows[name].to_numpy(object)[enough] for name in _GROUP_KEYS}
+        for position, index in enumerate(enough):
+            key = tuple(columns[name][position] for name in _GROUP_KEYS)
+            populations = self.populations.get(key[4:])
+            if populations is None or not (populations > 0).all():
+                continue
+            years = self.years[key[:2]]
+            counts = self.counts.get(key, self._zero())
+            yield index, key, counts, populations * years, years
+
+    def estimates(self, rows: pd.DataFrame, confidence) -> pd.DataFrame:
+        value = np.full(len(rows), np.nan)
+        lower, upper = value.copy(), value.copy()
+        # stats.dsr takes one group at a time: a loop over result rows (a group in a period)
+        # with 10 events or more, never over records.
+        for index, _, counts, populations, _ in self._candidates(rows):
+            estimate = stats.dsr(
+                standard_weights=_STANDARD_WEIGHTS,
+                confidence=confidence,
+                multiplier=self.definition.multiplier,
+                **self._arguments(counts, populations),
+            )
+            value[index], lower[index], upper[index] = (
+                estimate.value,
+                estimate.lower,
+                estimate.upper,
+            )
+        method = _dsr_method(self.independent)
+        return rows.assign(value=value, lower=lower, upper=upper, method=method)
+
+    def ratios(self, rows: pd.DataFrame, group: str, confidence) -> pd.DataFrame:
+        ratio = np.full(len(rows), np.nan)
+        lower, upper = ratio.copy(), ratio.copy()
+        reference_people = self.reference_populations[group]
+        for index, key, counts, populations, years in self._candidates(rows):
+            reference = self.reference_counts[group].get(key[:4], self._zero())
+            if reference.sum() < stats.SMALL_COUNT or not (reference_people > 0).all():
+                continue
+            own = self._arguments(counts, populations)
+            estimate = stats.dsr_ratio(
+                own["counts"],
+                own["populations"],
+                reference,
+                reference_people * years,
+                _STANDARD_WEIGHTS,
+                confidence,
+                independent_events=self.independent,
+                frequencies=own.get("frequencies"),
+                age_bands=AGE_BANDS,
+            )
+            ratio[index], lower[index], upper[index] = (
+                estimate.value,
+                estimate.lower,
+                estimate.upper,
+            )
+        method = (
+            "log"
+            if self.independent
+            else ("log, with variance adjusted for non-independent events")
+        )
+        return rows.assign(ratio=ratio, ratio_lower=lower, ratio_upper=upper, ratio_method=method)
+
+
+# --- One metric -------------------------------------------------------------------------------
+
+
+def _schemes(definition: MetricDefinition) -> list[str]:
+    if len(definition.tables) > 1:
+        return [ALL, "dataset"]
+    schemes = [ALL, *(scheme for scheme in _SCHEMES[1:-1] if scheme in definition.breakdowns)]
+    if definition.statistic == "dsr":
+        schemes = [scheme for scheme in schemes if scheme != "age_band"]
+    if definition.ethnic:
+        schemes.append("excluded")
+    return schemes
+
+
+def _own_levels(rows: pd.DataFrame, definition: MetricDefinition) -> pd.Series:
+    """The rows at the location levels the definition asks for (a table's counts may hold
+    more, for other metrics reading it)."""
+    everywhere = (rows["organisation"] == ALL) & (rows["service"] == ALL)
+    if {"organisation", "service"} & definition.breakdowns:
+        everywhere |= rows["service"] == ALL
+    if "service" in definition.breakdowns:
+        everywhere |= rows["service"] != ALL
+    return everywhere
+
+
+def _metric_rows(definition, measures, counts: _Counts, population, confidence) -> pd.DataFrame:
+    """Every result row of one definition: values, limits and comparisons."""
+    schemes = _schemes(definition)
+    numerators = tuple(measures.numerator[t] for t in definition.tables)
+    if definition.statistic in ("mean", "median"):
+        grouped = counts.grouped(numerators, schemes, extra=["value"])
+        grouped = grouped[_own_levels(grouped, definition)]
+        return _summarise_values(grouped, definition.statistic, confidence).assign(
+            comparison_group=None
+        )
+    rows = counts.grouped(numerators, schemes).rename(columns={"count": "numerator"})
+    rows = rows[_own_levels(rows, definition)]
+    if definition.denominator == "population":
+        excluded = rows[(rows["group_scheme"] == "excluded") & (rows["numerator"] > 0)]
+        grid = population.grid()
+        grid = grid[grid["group_scheme"].isin(schemes)]
+        rows = grid.merge(rows, on=_GROUP_KEYS, how="left")
+        rows = pd.concat([rows, excluded.assign(denominator=np.nan)], ignore_index=True)
+        rows["numerator"] = rows["numerator"].fillna(0.0)
+    else:
+        denominators = tuple(measures.denominator[t] for t in definition.tables)
+        den = counts.grouped(denominators, schemes).rename(columns={"count": "denominator"})
+        den = den[_own_levels(den, definition)]
+        rows = den.merge(rows, on=_GROUP_KEYS, how="outer")
+        rows[["numerator", "denominator"]] = rows[["numerator", "denominator"]].fillna(0.0)
+        if definition.denominator == "records":
+            rows = rows[rows["denominator"] > 0]
+        else:
+            rows = rows[(rows["denominator"] > 0) | (rows["numerator"] > 0)]
+        rows = rows.reset_index(drop=True)
+    standardiser = None
+    if definition.statistic == "dsr":
+        standardiser = _Standardiser(definition, counts, measures, population, schemes)
+        rows = standardiser.estimates(rows, confidence)
+    else:
+        rows = _estimate(definition.statistic, definition.multiplier, rows, confidence)
+    if not definition.comparison_groups:
+        return rows.assign(comparison_group=None)
+    ethnic = rows["group_scheme"].isin(["broad", "detailed"])
+    frames = [rows[~ethnic].assign(comparison_group=None)]
+    compared = rows[ethnic].reset_index(drop=True)
+    for group in definition.comparison_groups:
+        if standardiser is not None:
+            frames.append(
+                standardiser.ratios(compared, group, confidence).assign(comparison_group=group)
+            )
+            continue
+        reference = _reference_rows(definition, measures, counts, population, compared, group)
+        matrices = None
+        if definition.repeat_events:
+            matrices = _frequency_matrices(definition, measures, counts, compared, group)
+        frames.append(
+            _ratios(definition, reference, matrices, confidence).assign(comparison_group=group)
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reference_rows(definition, measures, counts, population, rows, group) -> pd.DataFrame:
+    numerators = tuple(measures.numerator[t] for t in definition.tables)
+    num = counts.reference(numerators, group).rename(columns={"count": "numerator_ref"})
+    if definition.denominator == "population":
+        residents = float(population.reference(group)["population"].iloc[0])
+        den = population.years.assign(denominator_ref=population.years["years"] * residents)
+        den = den[["period_type", "period_key", "denominator_ref"]]
+        rows = rows.merge(den, on=["period_type", "period_key"], how="left")
+    else:
+        denominators = tuple(measures.denominator[t] for t in definition.tables)
+        den = counts.reference(denominators, group).rename(columns={"count": "denominator_ref"})
+        rows = rows.merge(den, on=_ROW_KEYS, how="left")
+    rows = rows.merge(num, on=_ROW_KEYS, how="left")
+    return rows.assign(numerator_ref=rows["numerator_ref"].fillna(0.0))
+
+
+def _frequency_matrices(definition, measures, counts, rows, group):
+    """People with exactly 1..F events in each row's group and in its reference group."""
+    sources = tuple(measures.frequency[t] for t in definition.tables)
+    long = pd.concat([counts.long(m) for m in sources], ignore_index=True)
+    width = max(1, int(long["times"].max()) if not long.empty else 1)
+    own = counts.grouped(sources, _schemes(definition), "persons", ["times"])
+    reference = counts.reference(sources, group, "persons", ["times"])
+    return (
+        _frequency_matrix(own, _GROUP_KEYS, rows, width),
+        _frequency_matrix(reference, _ROW_KEYS, rows, width),
+    )
+
+
+def _empty_rows() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in RESULT_COLUMNS})
+
+
+# --- SPC over the monthly series --------------------------------------------------------------
+
+
+def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) -> pd.DataFrame:
+    """spc_special_cause on each month of a complete monthly series (every month of the window
+    with a finite value) and spc_variation, the latest point's variation, on each of them."""
+    rows = rows.assign(spc_special_cause=None, spc_variation=None)
+    series_keys = ["organisation", "service", "group_scheme", "group"]
+    rows = rows.reset_index(drop=True)
+    # every group by organisation and for the whole extract; by service, all and dataset only
+    # (a chart per team and ethnic group would be too thin to read, and slow to draw)
+    by_service = rows["service"] != ALL
+    monthly = rows[
+        (rows["period_type"] == "month")
+        & (rows["group_scheme"] != "excluded")
+        & (~by_service | rows["group_scheme"].isin([ALL, "dataset"]))
+    ]
+    monthly = monthly.drop_duplicates([*series_keys, "period_key"])
+    monthly = monthly[np.isfinite(monthly["value"].to_numpy(float))]
+    months = len(window.months)
+    if months < 2 or monthly.empty:
+        return rows
+    found = []
+    for key, series in monthly.groupby(series_keys, sort=False):
+        if len(series) != months:
+            continue
+        series = series.sort_values("period_key")
+        chart = xmr(series["value"].to_numpy(float), improvement=definition.improvement)
+        found.append(
+            pd.DataFrame(
+                {
+                    **dict(zip(series_keys, key, strict=True)),
+                    "period_key": series["period_key"].to_numpy(),
+                    "_cause": list(chart.special_cause),
+                    "_variation": chart.variation,
+                }
+            )
+        )
+    if not found:
+        return rows
+    flags = pd.concat(found, ignore_index=True).assign(period_type="month")
+    rows = rows.merge(flags, on=["period_type", *series_keys, "period_key"], how="left")
+    return rows.assign(spc_special_cause=rows["_cause"], spc_variation=rows["_variation"]).drop(
+        columns=["_cause", "_variation"]
+    )
+
+
+# --- The public API ---------------------------------------------------------------------------
+
+
+def _definitions(metrics, present: set[str]) -> list[MetricDefinition]:
+    """The definitions to run: all applicable catalogue metrics, or those asked for."""
+    if metrics is None:
+        chosen = []
+        for definition in CATALOGUE.values():
+            tables = tuple(table for table in definition.tables if table in present)
+            if not tables or (
+                definition.denominator == "population" and POPULATION_TABLE not in present
+            ):
+                continue
+            if definition.denominator in ("bed_days", "inpatients") and SPELLS_TABLE not in present:
+                continue
+            if tables != definition.tables:
+                definition = _with_tables(definition, tables)
+            chosen.append(definition)
+        return chosen
+    if isinstance(metrics, (str, MetricDefinition)):
+        metrics = [metrics]
+    chosen = []
+    for item in metrics:
+        if isinstance(item, MetricDefinition):
+            definition = item
+        elif item in CATALOGUE:
+            definition = CATALOGUE[item]
+        else:
+            raise ValueError(f"metrics: no metric {item!r} in the catalogue")
+        needed = set(definition.tables)
+        if definition.denominator == "population":
+            needed.add(POPULATION_TABLE)
+        if definition.denominator in ("bed_days", "inpatients"):
+            needed.add(SPELLS_TABLE)
+        missing = sorted(needed - present)
+        if missing:
+            raise ValueError(
+                f"metric {definition.id!r} needs table {missing[0]!r}, which the dataset lacks"
+            )
+        chosen.append(definition)
+    ids = [definition.id for definition in chosen]
+    repeated = sorted({metric_id for metric_id in ids if ids.count(metric_id) > 1})
+    if repeated:
+        raise ValueError(f"metrics: each metric once; {repeated[0]!r} is repeated")
+    return chosen
+
+
+def _with_tables(definition: MetricDefinition, tables: tuple[str, ...]) -> MetricDefinition:
+    from dataclasses import replace
+
+    return replace(definition, tables=tables)
+
+
+def _manifest_window(dataset_dir: Path) -> tuple[dt.date | None, dt.date | None]:
+    path = dataset_dir / "manifest.json"
+    if not path.exists():
+        return None, None
+    manifest = json.loads(path.read_text())
+    period = manifest.get("reporting_period") or {}
+    start = period.get("start") or manifest.get("period_start")
+    end = period.get("end") or manifest.get("period_end")
+    parse = dt.date.fromisoformat
+    return (parse(start) if start else None), (parse(end) if end else None)
+
+
+def _connect(backend: str, spark_session):
+    if backend == "duckdb":
+        return ibis.duckdb.connect()
+    if backend == "spark":
+        if spark_session is None:
+            from pyspark.sql import SparkSession
+
+            spark_session = (
+                SparkSession.builder.master("local[2]")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate()
+            )
+        return ibis.pyspark.connect(spark_session)
+    raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+
+
+_RUN_NUMBER = itertools.count(1)
+
+
+def run_metrics(
+    dataset_dir: str | Path,
+    *,
+    metrics: Iterable[str | MetricDefinition] | None = None,
+    backend: str = "duckdb",
+    periods: Sequence[str] = PERIOD_TYPES,
+    spark_session=None,
+    progress: Progress | None = None,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+    confidence: float = 0.95,
+) -> pa.Table:
+    """Compute metrics on a dataset version: one long results table (`RESULT_SCHEMA`).
+
+    Args:
+        dataset_dir: a folder of `<table>.parquet` files (a dataset version, e.g. `v0001/`),
+            with `mhs001_patients.parquet` carrying `ethnic_category_code` and
+            `ethnicity_status`, and `population.parquet` for population rates.
+        metrics: catalogue ids or `MetricDefinition`s (a trust's own); None runs every
+            catalogue metric whose tables the dataset has.
+        backend: "duckdb" (default, in-process) or "spark".
+        periods: period types among "financial_year", "quarter" and "month".
+        spark_session: the SparkSession for backend "spark"; default a local one.
+        progress: called with a short message as each table is aggregated.
+        period_start, period_end: the dates the results cover, widened to whole months;
+            default the manifest's `reporting_period` (start, end), else the first and last
+            event dates in the dataset.
+        confidence: level of every interval; default 0.95.
+
+    Returns:
+        A pyarrow Table with `RESULT_COLUMNS` (docs/metrics.md describes each), sorted by
+        metric, period type, period, organisation, service, group scheme, group and
+        comparison group.
+
+    Raises:
+        ValueError: an unknown metric id, backend or period type; a metric whose table is
+            missing from the dataset; no dated rows to define the periods.
+    """
+    dataset_dir = Path(dataset_dir)
+    if not dataset_dir.is_dir():
+        raise ValueError(f"dataset_dir must be a folder of Parquet files; got {str(dataset_dir)!r}")
+    periods = tuple(periods)
+    for period_type in periods:
+        if period_type not in PERIOD_TYPES:
+            raise ValueError(
+                f"periods must be among {', '.join(PERIOD_TYPES)}; got {period_type!r}"
+            )
+    stats.confidence_level(confidence)
+    tell = progress or (lambda message: None)
+    present = {path.stem for path in dataset_dir.glob("*.parquet")}
+    if PATIENTS_TABLE not in present:
+        raise ValueError(f"the dataset has no {PATIENTS_TABLE}.parquet: ethnicity comes from it")
+    definitions = _definitions(metrics, present)
+    connection = _connect(backend, spark_session)
+    run = next(_RUN_NUMBER)
+    tables = {
+        name: connection.read_parquet(
+            str(dataset_dir / f"{name}.parquet"), table_name=f"pcref_run{run}_{name}"
+        )
+        for name in sorted(present)
+    }
+    measures = {definition.id: _measures_of(definition) for definition in definitions}
+    plans: dict[tuple, _Plan] = {}
+    for definition in definitions:
+        found = measures[definition.id]
+        for table in definition.tables:
+            levels = _levels(definition, table)
+            for measure in (
+                found.numerator[table],
+                found.denominator[table],
+                found.frequency[table],
+            ):
+                if measure is not None:
+                    plan = plans.setdefault(
+                        (measure.table, measure.timing), _Plan(measure.table, measure.timing)
+                    )
+                    plan.add(measure, levels)
+    window = _window(connection, tables, plans, dataset_dir, period_start, period_end)
+    compiler = _Compiler(connection, tables, window, run)
+    results = {}
+    for key, plan in plans.items():
+        tell(f"aggregating {plan.table} ({len(plan.measures)} counts)")
+        results[key] = compiler.run(plan, periods)
+    population = None
+    if any(d.denominator == "population" for d in definitions):
+        tell("aggregating population")
+        population = _Population(compiler.population(), window, periods)
+    counts = _Counts(results, periods)
+    frames = []
+    for definition in definitions:
+        tell(f"computing {definition.id}")
+        rows = _metric_rows(definition, measures[definition.id], counts, population, confidence)
+        if rows.empty:
+            continue
+        rows = _add_spc(rows, definition, window)
+        frames.append(rows.assign(metric=definition.id))
+    return _results_table(frames)
+
+
+def _window(connection, tables, plans, dataset_dir, period_start, period_end) -> _Window:
+    manifest_start, manifest_end = _manifest_window(dataset_dir)
+    start, end = period_start or manifest_start, period_end or manifest_end
+    if start is None or end is None:
+        days = []
+        compiler = _Compiler(connection, tables, None)
+        dated = {
+            (plan.table, plan.timing[1]) for plan in plans.values() if plan.timing[0] != "none"
+        }
+        for table, column in sorted(dated):
+            days += [day for day in compiler.date_range(table, column) if day is not None]
+        if not days:
+            if (
+                start is None
+                and end is None
+                and all(plan.timing[0] == "none" for plan in plans.values())
+            ):
+                return _Window((), 0, 0)
+            raise ValueError("no dated rows in the dataset: give period_start and period_end")
+        epoch = dt.date(1970, 1, 1)
+        start = start or epoch + dt.timedelta(days=min(days))
+        end = end or epoch + dt.timedelta(days=max(days))
+    if end < start:
+        raise ValueError(f"period_end ({end}) must not be before period_start ({start})")
+    return _Window.between(start, end)
+
+
+def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
+    if not frames:
+        return RESULT_SCHEMA.empty_table()
+    rows = pd.concat(frames, ignore_index=True)
+    labels = pd.Series("", index=rows.index, dtype=object)
+    for period_type in (*PERIOD_TYPES, EXTRACT):
+        chosen = rows["period_type"] == period_type
+        if chosen.any():
+            labels[chosen] = _period_labels(rows.loc[chosen, "period_key"], period_type)
+    rows["period"] = labels
+    order = [
+        "metric",
+        "period_type",
+        "period",
+        "organisation",
+        "service",
+        "group_scheme",
+        "group",
+        "comparison_group",
+    ]
+    rows["_comparison"] = rows["comparison_group"].fillna("")
+    rows = rows.sort_values([*order[:-1], "_comparison"], kind="stable").reset_index(drop=True)
+    columns = {}
+    for name in RESULT_COLUMNS:
+        column = rows[name] if name in rows else pd.Series([None] * len(rows))
+        kind = RESULT_SCHEMA.field(name).type
+        if kind == pa.float64():
+            columns[name] = pa.array(pd.to_numeric(column, errors="coerce"), pa.float64())
+        else:
+            values = [None if _missing(value) else str(value) for value in column.tolist()]
+            if name in ("method", "ratio_method"):
+                values = [value or None for value in values]
+            columns[name] = pa.array(values, pa.string())
+    return pa.table(columns, schema=RESULT_SCHEMA)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write a results table as `results.parquet` and `results.csv` in `out_dir`.
+
+    Args:
+        table: a table from `run_metrics` (its columns must be `RESULT_COLUMNS`).
+        out_dir: the folder to write into; made if missing. Existing files are replaced.
+
+    Returns:
+        The paths written, (parquet, csv).
+
+    Raises:
+        ValueError: naming the columns, when the table's columns are not `RESULT_COLUMNS`.
+    """
+    if tuple(table.column_names) != RESULT_COLUMNS:
+        raise ValueError(
+            f"table must have the results columns {list(RESULT_COLUMNS)}; "
+            f"it has {table.column_names}"
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parquet, csv = out_dir / "results.parquet", out_dir / "results.csv"
+    pq.write_table(table, parquet)
+    pacsv.write_csv(table, csv)
+    return parquet, csv

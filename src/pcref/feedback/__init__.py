@@ -1,0 +1,1 @@
+"""Feedback: public feedback, staff triage, themes, actions, and "You said, we did"."""

@@ -1,0 +1,165 @@
+"""The public feedback journey: every step, in English and Urdu, with answers kept and stored exactly."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from pcref.core.models import AuditEntry
+from pcref.feedback.models import ContactDetails, FeedbackSubmission
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = (
+    "<script>alert('x')</script> <b>bold</b> 😀 مجھے ترجمان چاہیے "
+    '=HYPERLINK("http://evil.example","click") ' + "x" * 10_000
+)
+
+
+def test_the_start_page_shows_other_ways_in_and_crisis_numbers(client, trust):
+    text = client.get(reverse("feedback:start")).content.decode()
+    assert 'href="mailto:px@example.nhs.uk"' in text
+    assert 'href="tel:999"' in text and "interpreter" in text
+    assert 'href="/feedback/who/"' in text
+
+
+def test_a_carer_sends_feedback_and_gets_a_reference(client, trust, ward, walk_journey):
+    response = walk_journey(client, text="The staff were kind but nobody asked about his diet.")
+    assert response.status_code == 302 and response["Location"] == reverse("feedback:sent")
+    submission = FeedbackSubmission.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert submission.reference in page and "Feedback sent" in page
+    assert submission.text == "The staff were kind but nobody asked about his diet."
+    assert submission.respondent_type == "carer" and submission.channel == "online"
+    assert (
+        submission.ethnicity_as_given == "black-african" and submission.ethnic_category_code == "N"
+    )
+    assert submission.ethnicity_mapping_version
+    assert submission.interface_language == "en" and submission.text_language == "en"
+    assert not ContactDetails.objects.exists()  # no reply wanted, no details asked or kept
+    assert AuditEntry.objects.filter(
+        action="feedback.received", target_id=str(submission.pk)
+    ).exists()
+
+
+def test_contact_details_are_kept_only_when_a_reply_is_wanted(client, trust, walk_journey):
+    walk_journey(client, wants_reply=True)
+    contact = ContactDetails.objects.get()
+    assert contact.email == "sam@example.com" and contact.consent is True
+
+
+def test_urdu_journey_is_right_to_left_and_stores_the_words_exactly(client, trust, walk_journey):
+    first = client.get(
+        reverse("feedback:step", args=["who"]).replace("/feedback/", "/ur/feedback/")
+    )
+    assert '<html lang="ur" dir="rtl">' in first.content.decode()
+    words = "مجھے ترجمان کی ضرورت تھی لیکن کوئی نہیں ملا۔"
+    response = walk_journey(client, text=words, language="ur")
+    assert response["Location"] == "/ur/feedback/sent/"
+    submission = FeedbackSubmission.objects.get()
+    assert submission.text == words
+    assert submission.interface_language == "ur" and submission.text_language == "ur"
+
+
+def test_a_step_that_fails_validation_keeps_the_answers(client, trust):
+    client.post(reverse("feedback:step", args=["who"]), {"respondent_type": "patient"})
+    blank = client.post(reverse("feedback:step", args=["what-happened"]), {"text": "   \n  "})
+    assert blank.status_code == 200
+    text = blank.content.decode()
+    assert (
+        "Tell us what happened" in text and text.count("Tell us what happened") >= 2
+    )  # summary + field
+    assert "<title>Error:" in text
+    back = client.get(reverse("feedback:step", args=["who"])).content.decode()
+    assert re.search(r'value="patient"[^>]*checked', back)
+
+
+def test_hostile_text_is_stored_exactly_and_shown_safely(
+    client, trust, walk_journey, officer, signed_in
+):
+    walk_journey(client, text=HOSTILE)
+    submission = FeedbackSubmission.objects.get()
+    assert submission.text == HOSTILE
+    page = (
+        signed_in(officer)
+        .get(reverse("feedback_staff:case", args=[submission.pk]))
+        .content.decode()
+    )
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
+    assert "<b>bold</b>" not in page and "😀" in page
+
+
+def test_too_long_text_is_refused_with_a_clear_message(client, trust):
+    response = client.post(reverse("feedback:step", args=["what-happened"]), {"text": "x" * 20_001})
+    assert "Write 20000 characters or fewer (you wrote 20001)" in response.content.decode()
+
+
+def test_sending_twice_stores_one_submission(client, trust, walk_journey):
+    walk_journey(client, send=False)
+    check = reverse("feedback:check")
+    # The same journey posted twice (a double click): the session still holds it for the second.
+    session_state = dict(client.session)
+    first = client.post(check, {"website": ""})
+    session = client.session
+    session.update(session_state)
+    session.save()
+    second = client.post(check, {"website": ""})
+    assert first.status_code == second.status_code == 302
+    assert FeedbackSubmission.objects.count() == 1
+
+
+def test_the_honeypot_stores_nothing_but_looks_the_same(client, trust, walk_journey):
+    response = walk_journey(client, website="http://spam.example")
+    assert response["Location"] == reverse("feedback:sent")
+    assert not FeedbackSubmission.objects.exists()
+
+
+def test_too_many_submissions_from_one_address_are_refused(trust, walk_journey, settings):
+    settings.FEEDBACK_SUBMISSIONS_PER_HOUR = 3
+    for _ in range(3):
+        assert walk_journey(Client(REMOTE_ADDR="203.0.113.9")).status_code == 302
+    refused = walk_journey(Client(REMOTE_ADDR="203.0.113.9"))
+    assert refused.status_code == 429 and "try again" in refused.content.decode().lower()
+    assert FeedbackSubmission.objects.count() == 3
+    assert walk_journey(Client(REMOTE_ADDR="198.51.100.7")).status_code == 302
+
+
+def test_check_page_sends_people_back_to_what_is_missing(client, trust):
+    response = client.get(reverse("feedback:check"))
+    assert response["Location"] == reverse("feedback:step", args=["who"])
+
+
+def test_changing_an_answer_returns_to_the_check_page(client, trust, walk_journey):
+    walk_journey(client, send=False)
+    response = client.post(
+        reverse("feedback:step", args=["overall"]) + "?change=1", {"overall_experience": "poor"}
+    )
+    assert response["Location"] == reverse("feedback:check")
+    # Asking for a reply while changing answers leads to the contact step first.
+    response = client.post(
+        reverse("feedback:step", args=["reply"]) + "?change=1", {"wants_reply": "yes"}
+    )
+    assert response["Location"] == reverse("feedback:step", args=["contact"]) + "?change=1"
+    assert client.get(reverse("feedback:check"))["Location"] == reverse(
+        "feedback:step", args=["contact"]
+    )
+
+
+def test_contact_step_names_the_missing_detail(client, trust):
+    client.post(reverse("feedback:step", args=["reply"]), {"wants_reply": "yes"})
+    response = client.post(
+        reverse("feedback:step", args=["contact"]), {"preferred_method": "email", "consent": "on"}
+    )
+    assert (
+        "Enter your email address, or choose another way to contact you"
+        in response.content.decode()
+    )
+
+
+def test_any_other_details_need_an_any_other_choice(client, trust):
+    response = client.post(
+        reverse("feedback:step", args=["about-you"]),
+        {"ethnic_group": "asian-indian", "ethnic_group_details": "x"},
+    )
+    assert "ethnic group to describe it, or leave this empty" in response.content.decode()
