@@ -9,7 +9,7 @@ PO_FILES := $(wildcard src/pcref/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYTEST_WORKERS ?= 2
 
-.PHONY: help run test lint bench format messages extract-messages lock chromium setup setup-dev clean
+.PHONY: help run test lint bench format java messages extract-messages lock chromium setup setup-dev clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,13 +41,19 @@ messages: $(MO_FILES) ## compile the translations
 
 setup: $(VENV)/.installed node_modules/.installed messages ## install everything the demo needs
 
-setup-dev: setup $(VENV)/.installed-dev chromium
+setup-dev: setup $(VENV)/.installed-dev chromium java
 
 chromium: ## install Debian's Chromium for the browser tests, if absent
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+java: ## install a Java runtime for Spark's local mode (tests of the Spark backend), if absent
+	@command -v java >/dev/null || { \
+		echo "Installing Debian's Java runtime for Spark"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; }
 
 run: setup ## set up and serve the demo on http://127.0.0.1:8000
 	$(BIN)/pcref demo

@@ -1,4 +1,4 @@
-"""The `pcref` command: the front door to the demo and, later, to the analytics jobs."""
+"""The `pcref` command: the front door to the demo, the site's jobs and the analytics."""
 
 import argparse
 import os
@@ -138,6 +138,41 @@ def retention(args) -> int:
     return 0
 
 
+def feedback_train(args) -> int:
+    """Train theme suggestions on the trust's own coded feedback; used from the next feedback."""
+    _django()
+    from django.conf import settings
+
+    from pcref.analytics.text.train import TrainingDataError, train_from_csv
+    from pcref.core import audit
+
+    target = settings.FEEDBACK_SUGGESTER_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.stem}.training.npz")  # never a half-written model
+    try:
+        report = train_from_csv(args.labels, staged, text_column=args.text_column, kind=args.kind)
+    except (TrainingDataError, ValueError, OSError) as error:
+        staged.unlink(missing_ok=True)
+        print(f"pcref: {error}", file=sys.stderr)
+        return 1
+    staged.replace(target)
+    audit.record(
+        action="feedback.suggester_trained",
+        by="command-line",
+        after={"model_version": report.model_version, "kind": report.kind},
+        context={"rows": report.rows_used, "themes": len(report.positives)},
+    )
+    print(
+        f"Trained {report.kind} suggestions ({report.model_version}) on {report.rows_used:,} "
+        f"rows and {len(report.positives)} themes in {report.fit_seconds:.1f} s: {target}"
+    )
+    if report.rows_without_text:
+        print(f"Skipped {report.rows_without_text:,} rows without text.")
+    if report.few_examples:
+        print(f"Fewer than 10 examples, so weak suggestions: {', '.join(report.few_examples)}")
+    return 0
+
+
 def bench(args) -> int:
     """Time the statistics library on a million rows (no Django needed)."""
     from pcref.analytics.bench import main as stats_bench
@@ -202,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--days", type=int, default=None, help="override the retention period")
     command.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     command.set_defaults(handler=retention)
+
+    command = commands.add_parser("feedback", help="feedback jobs: train theme suggestions")
+    jobs = command.add_subparsers(title="jobs", metavar="JOB", required=True)
+    command = jobs.add_parser(
+        "train",
+        help="train theme suggestions on the trust's own coded feedback",
+        description="Train theme suggestions from a UTF-8 CSV with one text column and one "
+        "0/1 column per theme (docs/theme-suggestions.md). The new model is used for feedback "
+        "that arrives afterwards; nothing is replaced if the file is refused.",
+    )
+    command.add_argument("--labels", required=True, help="the coded CSV")
+    command.add_argument("--text-column", help="the text column (default: found)")
+    command.add_argument("--kind", default="light", choices=["light", "nlp"])
+    command.set_defaults(handler=feedback_train)
+
+    from pcref.analytics.commands import add_commands
+
+    add_commands(commands)
 
     command = commands.add_parser("bench", help="time the statistics library (vectorised)")
     command.add_argument("--size", type=int, default=1_000_000, help="rows per call")

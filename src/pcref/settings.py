@@ -9,8 +9,7 @@ import django.conf.locale
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent.parent
+from pcref.paths import PACKAGE_DIR, REPO_DIR, VAR_DIR
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -43,8 +42,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("PCREF_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("PCREF_CSRF_TRUSTED_ORIGINS", "")
 
-# Where the running site keeps its files: the SQLite database, uploads, reports.
-VAR_DIR = Path(os.environ.get("PCREF_VAR_DIR", REPO_DIR / "var"))
+# Where the running site keeps its files (SQLite database, uploads, reports): VAR_DIR,
+# from PCREF_VAR_DIR (pcref.paths).
 
 # The trust whose site this is: shown in the header, page titles and TOTP apps.
 TRUST_NAME = os.environ.get("PCREF_TRUST_NAME", "Leicestershire Partnership NHS Trust")
@@ -247,7 +246,7 @@ FEEDBACK_CONTACT_RETENTION_DAYS = int(os.environ.get("PCREF_FEEDBACK_CONTACT_RET
 FEEDBACK_SAFEGUARDING_EMAIL = os.environ.get("PCREF_FEEDBACK_SAFEGUARDING_EMAIL", "")
 FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", "")
 FEEDBACK_SUGGESTER_PATH = Path(
-    os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.pkl")
+    os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.npz")
 )
 EMAIL_BACKEND = os.environ.get(
     "PCREF_EMAIL_BACKEND",

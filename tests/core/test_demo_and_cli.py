@@ -50,7 +50,8 @@ def test_pcref_help_lists_the_subcommands():
     result = subprocess.run(
         [sys.executable, "-m", "pcref.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("demo", "demo-code", "add-organisation", "add-staff", "bench", "manage"):
+    commands = ("demo", "demo-code", "add-organisation", "add-staff", "bench", "manage")
+    for command in (*commands, "synth", "ingest", "metrics", "feedback", "retention"):
         assert command in result.stdout
 
 

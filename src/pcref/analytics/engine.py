@@ -1170,25 +1170,26 @@ def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) 
     months = len(window.months)
     if months < 2 or monthly.empty:
         return rows
-    found = []
-    for key, series in monthly.groupby(series_keys, sort=False):
-        if len(series) != months:
+    monthly = monthly.sort_values([*series_keys, "period_key"], kind="stable")
+    # series boundaries on sorted arrays: no frame per series
+    codes = monthly.groupby(series_keys, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    values = monthly["value"].to_numpy(float)
+    causes = np.full(len(codes), None, dtype=object)
+    variations = np.full(len(codes), None, dtype=object)
+    for start, end in zip(starts, ends, strict=True):
+        if end - start != months:  # a month without a value: no chart
             continue
-        series = series.sort_values("period_key")
-        chart = xmr(series["value"].to_numpy(float), improvement=definition.improvement)
-        found.append(
-            pd.DataFrame(
-                {
-                    **dict(zip(series_keys, key, strict=True)),
-                    "period_key": series["period_key"].to_numpy(),
-                    "_cause": list(chart.special_cause),
-                    "_variation": chart.variation,
-                }
-            )
-        )
-    if not found:
+        chart = xmr(values[start:end], improvement=definition.improvement)
+        causes[start:end] = chart.special_cause
+        variations[start:end] = chart.variation
+    flags = monthly[[*series_keys, "period_key"]].assign(
+        period_type="month", _cause=causes, _variation=variations
+    )
+    flags = flags[flags["_variation"].notna()]
+    if flags.empty:
         return rows
-    flags = pd.concat(found, ignore_index=True).assign(period_type="month")
     rows = rows.merge(flags, on=["period_type", *series_keys, "period_key"], how="left")
     return rows.assign(spc_special_cause=rows["_cause"], spc_variation=rows["_variation"]).drop(
         columns=["_cause", "_variation"]
@@ -1253,7 +1254,9 @@ def _manifest_window(dataset_dir: Path) -> tuple[dt.date | None, dt.date | None]
     if not path.exists():
         return None, None
     manifest = json.loads(path.read_text())
-    period = manifest.get("reporting_period") or {}
+    # a reporting period the trust states, else the extract's (the ingest's first and last
+    # event dates), else none: the engine then finds the event dates itself
+    period = manifest.get("reporting_period") or manifest.get("period") or {}
     start = period.get("start") or manifest.get("period_start")
     end = period.get("end") or manifest.get("period_end")
     parse = dt.date.fromisoformat
@@ -1430,15 +1433,18 @@ def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
     rows = rows.sort_values([*order[:-1], "_comparison"], kind="stable").reset_index(drop=True)
     columns = {}
     for name in RESULT_COLUMNS:
-        column = rows[name] if name in rows else pd.Series([None] * len(rows))
-        kind = RESULT_SCHEMA.field(name).type
-        if kind == pa.float64():
-            columns[name] = pa.array(pd.to_numeric(column, errors="coerce"), pa.float64())
-        else:
-            values = [None if _missing(value) else str(value) for value in column.tolist()]
-            if name in ("method", "ratio_method"):
-                values = [value or None for value in values]
-            columns[name] = pa.array(values, pa.string())
+        column = rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
+        if RESULT_SCHEMA.field(name).type == pa.float64():
+            columns[name] = pa.array(
+                pd.to_numeric(column).to_numpy(float), pa.float64(), from_pandas=True
+            )
+            continue
+        column = column.astype(object)
+        missing = column.isna()
+        if name in ("method", "ratio_method"):
+            missing |= column == ""
+        text = column.where(missing, column.astype(str)).where(~missing, None)
+        columns[name] = pa.array(text.to_numpy(object), pa.string(), from_pandas=True)
     return pa.table(columns, schema=RESULT_SCHEMA)
 
 

@@ -165,7 +165,8 @@ def suggest_for(submission: FeedbackSubmission) -> list[ThemeSuggestion]:
             submission=submission,
             theme=themes[item.theme_key],
             score=item.score,
-            model_version=suggested.model_version,
+            # a trained model may hand a theme it never saw to the keywords: each says its own
+            model_version=item.model_version or suggested.model_version,
         )
         for item in suggested.themes
         if item.theme_key in themes

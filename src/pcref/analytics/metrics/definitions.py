@@ -17,6 +17,7 @@ from pcref.analytics.ethnicity import BROAD_GROUPS, CENSUS_2021_GROUPS, STATUSES
 from pcref.analytics.extract.schema import (
     AGE_BANDS,
     DATE,
+    EVENT_DATE_COLUMNS,
     INTEGER,
     NUMBER,
     STRING,
@@ -60,17 +61,7 @@ _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 #: The date that places a row of each table in a period, unless a definition says otherwise.
 #: None: the table has no date, so its rows are counted once, for the whole extract.
 EVENT_DATES = MappingProxyType(
-    {
-        "mhs001_patients": None,
-        "mhs101_referrals": "referral_received_date",
-        "mhs201_care_contacts": "contact_date",
-        "mhs501_hospital_spells": "admission_date",
-        "mhs401_mha_episodes": "start_date",
-        "mhs404_cto": "start_date",
-        "mhs505_restrictive_interventions": "intervention_date",
-        "mhs606_outcome_measures": "last_date",
-        "feedback_responses": "response_date",
-    }
+    {"mhs001_patients": None, **EVENT_DATE_COLUMNS, "feedback_responses": "response_date"}
 )
 #: The column holding the service, team or ward of each table's rows (None: no such column).
 SERVICE_COLUMNS = MappingProxyType(

@@ -8,7 +8,6 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pcref.core import queries as core_queries
-from pcref.core.models import Organisation, ServiceTeam
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import ConfirmForm
 from pcref.feedback.journey import SENT_KEY, STEPS, STEPS_BY_SLUG, Journey
@@ -117,10 +116,8 @@ def check(request):
         request.session[SENT_KEY] = submission.reference
         return redirect("feedback:sent")
     answers = journey.answers
-    team = ServiceTeam.objects.filter(
-        organisation=trust, pk=answers.get("service_team") or None
-    ).first()
-    partner = Organisation.objects.filter(pk=answers.get("partner_organisation") or None).first()
+    resolved = queries.resolve_answers(answers, trust)
+    team, partner = resolved["service_team"], resolved["partner_organisation"]
     rows = presenters.check_answers_rows(
         answers,
         organisation=trust,
