@@ -173,6 +173,28 @@ def feedback_train(args) -> int:
     return 0
 
 
+def feedback_responses(args) -> int:
+    """Write the feedback_responses table into an extract folder for the experience metrics."""
+    _django()
+    from pcref.analytics.commands import parse_date
+    from pcref.core.models import Organisation
+    from pcref.feedback.experience import write_responses
+
+    organisation = Organisation.objects.filter(ods_code=args.organisation.upper()).first()
+    if organisation is None:
+        print(f"pcref: no organisation with ODS code {args.organisation!r}", file=sys.stderr)
+        return 1
+    try:
+        since, until = parse_date(args.since, "--since"), parse_date(args.until, "--until")
+        path, rows = write_responses(args.out, organisation, since=since, until=until)
+    except ValueError as error:
+        print(f"pcref: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {rows:,} feedback answers of {organisation.name} to {path}")
+    print(f"Next: pcref ingest {args.out}")
+    return 0
+
+
 def bench(args) -> int:
     """Time the statistics library on a million rows (no Django needed)."""
     from pcref.analytics.bench import main as stats_bench
@@ -251,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--text-column", help="the text column (default: found)")
     command.add_argument("--kind", default="light", choices=["light", "nlp"])
     command.set_defaults(handler=feedback_train)
+
+    command = jobs.add_parser(
+        "responses",
+        help="write feedback answers as an extract table for the experience metrics",
+        description="Write feedback_responses.csv (docs/data-specification.md) into the "
+        "trust's extract folder, so `pcref ingest` and `pcref metrics` measure positive "
+        "experience by ethnic group (EXP1, EXP2). Codes only: no text or contact details.",
+    )
+    command.add_argument("--out", required=True, help="the extract folder")
+    command.add_argument("--organisation", required=True, help="the trust's ODS code")
+    command.add_argument("--since", help="first day of feedback, YYYY-MM-DD")
+    command.add_argument("--until", help="last day of feedback, YYYY-MM-DD")
+    command.set_defaults(handler=feedback_responses)
 
     from pcref.analytics.commands import add_commands
 

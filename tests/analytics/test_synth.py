@@ -18,13 +18,13 @@ from pcref.analytics.extract.schema import (
     CRIMINAL_JUSTICE_REFERRAL_SOURCES,
     DATE,
     DETENTION_LEGAL_STATUSES,
+    EXTRACT_TABLES,
     INTEGER,
     NUMBER,
     OUTCOME_MEASURES,
     RESTRICTIVE_INTERVENTION_GROUPS,
     SECTION_136,
     STRING,
-    TABLES,
     TABLES_BY_NAME,
 )
 from pcref.analytics.synth import (
@@ -63,14 +63,14 @@ def read(folder, name, file_format):
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth_csv")
     truth = generate(folder, people=SMALL, seed=7, file_format="csv")
-    return folder, truth, {t.name: read(folder, t.name, "csv") for t in TABLES}
+    return folder, truth, {t.name: read(folder, t.name, "csv") for t in EXTRACT_TABLES}
 
 
 @pytest.fixture(scope="module")
 def moderate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth_parquet")
     truth = generate(folder, people=MODERATE, seed=11, file_format="parquet")
-    return folder, truth, {t.name: read(folder, t.name, "parquet") for t in TABLES}
+    return folder, truth, {t.name: read(folder, t.name, "parquet") for t in EXTRACT_TABLES}
 
 
 def status_by_person(tables):
@@ -96,8 +96,10 @@ def test_every_file_has_exactly_the_schema_columns(fixture, request):
     folder, truth, tables = request.getfixturevalue(fixture)
     file_format = truth.parameters["file_format"]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted([f"{t.name}.{file_format}" for t in TABLES] + ["ground_truth.json"])
-    for table in TABLES:
+    assert names == sorted(
+        [f"{t.name}.{file_format}" for t in EXTRACT_TABLES] + ["ground_truth.json"]
+    )
+    for table in EXTRACT_TABLES:
         assert tuple(tables[table.name]) == table.column_names, table.name
         assert (
             len(
@@ -115,7 +117,7 @@ def test_every_file_has_exactly_the_schema_columns(fixture, request):
 
 def test_codes_are_valid_and_required_cells_filled(small):
     _, _, tables = small
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         for column in table.columns:
             values = tables[table.name][column.name]
             if not column.nullable:
@@ -130,7 +132,7 @@ def test_codes_are_valid_and_required_cells_filled(small):
     assert set(tables["population"]["census2021_ethnic_group"]) == CENSUS_2021_CODES
     for name in ("mhs001_patients", "mhs101_referrals", "mhs501_hospital_spells"):
         assert set(tables[name]["organisation_code"]) == {"RT5"}
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         for column, allowed in TEAM_COLUMNS.items():
             if column in tables[table.name]:
                 assert set(tables[table.name][column]) <= set(allowed), (table.name, column)
@@ -140,7 +142,7 @@ def test_codes_are_valid_and_required_cells_filled(small):
 
 def test_keys_are_unique_and_foreign_keys_resolve(small):
     _, _, tables = small
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         columns = [tables[table.name][c] for c in table.primary_key]
         keys = list(zip(*columns, strict=True))
         assert len(keys) == len(set(keys)), f"{table.name} has duplicate keys"
@@ -180,7 +182,7 @@ def test_keys_are_pseudonyms_never_nhs_number_like(small):
     _, _, tables = small
     assert all(re.fullmatch(r"P\d{8}", i) for i in tables["mhs001_patients"]["person_id"])
     ten_digits = re.compile(r"(?<!\d)\d{10}(?!\d)")
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         for column in table.columns:
             if column.name.endswith("_id"):
                 values = tables[table.name][column.name]
@@ -192,7 +194,7 @@ def test_dates_are_ordered_inside_the_period_and_never_in_the_future(small):
     first = dt.date.fromisoformat(truth.parameters["start"])
     last = dt.date.fromisoformat(truth.parameters["end"])
     assert last < dt.date.today()
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         for column in table.columns:
             if column.type == DATE:
                 values = [v for v in tables[table.name][column.name] if v is not None]
@@ -281,7 +283,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path, file_format):
 def test_csv_and_parquet_hold_the_same_data(tmp_path):
     generate(tmp_path / "csv", people=1_000, seed=5, file_format="csv")
     generate(tmp_path / "parquet", people=1_000, seed=5, file_format="parquet")
-    for table in TABLES:
+    for table in EXTRACT_TABLES:
         assert read(tmp_path / "csv", table.name, "csv") == read(
             tmp_path / "parquet", table.name, "parquet"
         ), table.name

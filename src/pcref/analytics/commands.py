@@ -68,7 +68,7 @@ def ingest(args) -> int:
     from pcref.analytics.extract.load import ingest as ingest_extract
 
     try:
-        extract_date = _date(args.extract_date, "--extract-date")
+        extract_date = parse_date(args.extract_date, "--extract-date")
     except ValueError as error:
         return _refused(str(error))
     if not Path(args.extract).is_dir():
@@ -135,7 +135,8 @@ def _names(text: str) -> list[str] | None:
     return [name.strip() for name in text.split(",") if name.strip()] or None
 
 
-def _date(text: str | None, option: str):
+def parse_date(text: str | None, option: str):
+    """A YYYY-MM-DD option as a date (None when not given); ValueError naming the option."""
     import datetime as dt
 
     if not text:

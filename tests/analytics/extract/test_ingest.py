@@ -74,9 +74,11 @@ def test_valid_extract_becomes_version_1_with_a_manifest(make_extract, datasets_
         "mhs404_cto": 1,
         "mhs505_restrictive_interventions": 2,
         "mhs606_outcome_measures": 1,
+        "feedback_responses": 0,  # optional and absent: an empty table
         "population": 12,
     }
-    for table in schema.TABLES:
+    assert manifest["sources"]["feedback_responses"] is None  # not sent
+    for table in schema.EXTRACT_TABLES:
         entry = manifest["sources"][table.name]
         assert entry["file"] == f"{table.name}.csv" and entry["format"] == "csv"
         assert entry["sha256"] == _sha256(source / entry["file"])

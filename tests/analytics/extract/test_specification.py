@@ -80,6 +80,14 @@ CODE_LISTS = {
             for band in schema.AGE_BANDS
         },
     ),
+    frozenset(schema.FEEDBACK_RESPONDENT_TYPES): (
+        "Feedback respondent type",
+        dict(schema.FEEDBACK_RESPONDENT_TYPES),
+    ),
+    frozenset(schema.FEEDBACK_ANSWER_CATEGORIES): (
+        "Feedback answer category",
+        dict(schema.FEEDBACK_ANSWER_CATEGORIES),
+    ),
 }
 
 

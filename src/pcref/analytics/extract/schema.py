@@ -130,6 +130,21 @@ AGE_BANDS = (  # population and metric age bands (NHS England MHA statistics' ba
     "50-64",
     "65+",
 )
+#: Who gave feedback (the feedback module's respondent types, grouped).
+FEEDBACK_RESPONDENT_TYPES = {
+    "patient": "Patient or service user",
+    "carer": "Carer",
+    "family_friend": "Family member or friend",
+    "other": "Community member, or someone writing for another person",
+}
+#: An answer's category: positive (very good, good), neutral (neither), negative (poor, very
+#: poor) or no_answer (don't know, or not answered).
+FEEDBACK_ANSWER_CATEGORIES = {
+    "positive": "Very good or good",
+    "neutral": "Neither good nor poor",
+    "negative": "Poor or very poor",
+    "no_answer": "Don't know, or not answered",
+}
 CENSUS_2021_CODES = frozenset(str(group.census2021_code) for group in CENSUS_2021_GROUPS)
 
 
@@ -417,6 +432,47 @@ TABLES: tuple[Table, ...] = (
         ),
         required=False,
     ),
+    # From PCREF Hub's own feedback module (`pcref feedback responses`), not from MHSDS:
+    # ethnicity is what the person said of themselves, so it is on the row, not joined.
+    Table(
+        name="feedback_responses",
+        mhsds_table="PCREF Hub feedback module",
+        description="One row per answer to a feedback question, with the respondent's own ethnicity.",
+        columns=(
+            Column("response_id", STRING, "Answer key (the feedback reference and question)"),
+            ORGANISATION,
+            Column(
+                "service_team_code",
+                STRING,
+                "Local code of the service or team the feedback is about",
+                nullable=True,
+            ),
+            Column("response_date", DATE, "Date the feedback was given"),
+            Column(
+                "respondent_type",
+                STRING,
+                "Who answered",
+                codes=_codes(FEEDBACK_RESPONDENT_TYPES),
+            ),
+            Column("topic", STRING, "Experience topic, e.g. overall"),
+            Column("question_code", STRING, "The question answered, e.g. overall_experience"),
+            Column(
+                "answer_category",
+                STRING,
+                "The answer's category",
+                codes=_codes(FEEDBACK_ANSWER_CATEGORIES),
+            ),
+            Column(
+                "ethnic_category",
+                STRING,
+                "Self-identified NHS ethnic category code; blank when not answered",
+                nullable=True,
+                normalise_ethnicity=True,
+            ),
+        ),
+        primary_key=("response_id",),
+        required=False,
+    ),
     Table(
         name="population",
         mhsds_table="Census 2021 TS021 (with age and sex)",
@@ -441,6 +497,8 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME = MappingProxyType({table.name: table for table in TABLES})
+#: The tables that come from the trust's own systems: every table but the Hub's feedback.
+EXTRACT_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.name != "feedback_responses")
 
 
 def table(name: str) -> Table:
@@ -490,6 +548,7 @@ EVENT_DATE_COLUMNS = MappingProxyType(
         "mhs404_cto": "start_date",
         "mhs505_restrictive_interventions": "intervention_date",
         "mhs606_outcome_measures": "last_date",
+        "feedback_responses": "response_date",
     }
 )
 

@@ -22,7 +22,6 @@ from pcref.analytics.extract.schema import (
     NUMBER,
     STRING,
     TABLES_BY_NAME,
-    Column,
     Table,
 )
 from pcref.analytics.spc import IMPROVEMENT_DIRECTIONS
@@ -60,9 +59,7 @@ _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 #: The date that places a row of each table in a period, unless a definition says otherwise.
 #: None: the table has no date, so its rows are counted once, for the whole extract.
-EVENT_DATES = MappingProxyType(
-    {"mhs001_patients": None, **EVENT_DATE_COLUMNS, "feedback_responses": "response_date"}
-)
+EVENT_DATES = MappingProxyType({"mhs001_patients": None, **EVENT_DATE_COLUMNS})
 #: The column holding the service, team or ward of each table's rows (None: no such column).
 SERVICE_COLUMNS = MappingProxyType(
     {
@@ -96,31 +93,8 @@ DERIVED_COLUMNS = MappingProxyType(
     }
 )
 
-# Feedback responses come from the Hub's feedback module, not the extract: this is the table
-# EXP1 and EXP2 read when a dataset version includes it. Ethnicity is self-identified, held on
-# the response itself (already normalised), not joined from mhs001 through a person.
-FEEDBACK_TABLE = Table(
-    name="feedback_responses",
-    mhsds_table="PCREF Hub feedback module",
-    description="One row per answer to a feedback question, with the respondent's ethnicity.",
-    columns=(
-        Column("response_id", STRING, "Answer key"),
-        Column("organisation_code", STRING, "ODS code of the provider"),
-        Column("service_team_code", STRING, "Service or team the feedback is about"),
-        Column("response_date", DATE, "Date the feedback was given"),
-        Column("respondent_type", STRING, "patient, carer or family_friend"),
-        Column("topic", STRING, "Experience topic"),
-        Column("question_code", STRING, "The question answered"),
-        Column("answer_category", STRING, "positive, neutral, negative or no_answer"),
-        Column("ethnic_category_code", STRING, "Self-identified NHS code", nullable=True),
-        Column("ethnicity_status", STRING, "valid, not_stated, not_known, missing or invalid"),
-    ),
-    primary_key=("response_id",),
-    required=False,
-)
-ADDITIONAL_TABLES = MappingProxyType({FEEDBACK_TABLE.name: FEEDBACK_TABLE})
 #: Tables whose rows carry their own ethnicity rather than a person to join.
-SELF_IDENTIFIED_TABLES = frozenset({FEEDBACK_TABLE.name})
+SELF_IDENTIFIED_TABLES = frozenset({"feedback_responses"})
 POPULATION_TABLE = "population"
 PATIENTS_TABLE = "mhs001_patients"
 SPELLS_TABLE = "mhs501_hospital_spells"
@@ -128,9 +102,9 @@ SPELLS_TABLE = "mhs501_hospital_spells"
 
 def source_table(name: str) -> Table:
     """The extract (or feedback) table a definition may read; KeyError naming the value."""
-    found = TABLES_BY_NAME.get(name) or ADDITIONAL_TABLES.get(name)
+    found = TABLES_BY_NAME.get(name)
     if found is None or name == POPULATION_TABLE:
-        known = [t for t in (*TABLES_BY_NAME, *ADDITIONAL_TABLES) if t != POPULATION_TABLE]
+        known = [t for t in TABLES_BY_NAME if t != POPULATION_TABLE]
         raise KeyError(f"unknown table {name!r}; tables: {', '.join(known)}")
     return found
 

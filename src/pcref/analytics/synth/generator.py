@@ -18,12 +18,12 @@ from pcref.analytics.ethnicity import MAPPING_VERSION, STATUSES
 from pcref.analytics.extract.schema import (
     AGE_BANDS,
     DATE,
+    EXTRACT_TABLES,
     INTEGER,
     NUMBER,
     OUTCOME_MEASURES,
     SCHEMA_VERSION,
     STRING,
-    TABLES,
     Table,
 )
 from pcref.analytics.synth.model import (
@@ -337,7 +337,7 @@ class Run:
         self.catchment = build_catchment(people)
         self.quality_counts = QualityCounts(period)
         self.rows: dict[str, int] = {}
-        self.schema = {t.name: t for t in TABLES}
+        self.schema = {t.name: t for t in EXTRACT_TABLES}
 
     # -- helpers --
 
@@ -1109,13 +1109,13 @@ class Run:
             "schema_version": SCHEMA_VERSION,
             "ethnicity_mapping_version": MAPPING_VERSION,
         }
-        files = {t.name: f"{t.name}.{self.file_format}" for t in TABLES}
+        files = {t.name: f"{t.name}.{self.file_format}" for t in EXTRACT_TABLES}
         truth = GroundTruth(
             parameters=parameters,
             disparities=self.disparities,
             quality=self.quality,
             population=population,
-            rows={t.name: self.rows[t.name] for t in TABLES},
+            rows={t.name: self.rows[t.name] for t in EXTRACT_TABLES},
             metrics=metrics,
             data_quality=data_quality,
             files=files,
