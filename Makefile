@@ -29,6 +29,13 @@ $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
 
+# The nlp extra (sentence embeddings) for the benchmark: torch's CPU wheel first, as the
+# extra's comment in pyproject.toml says, so pip never reaches for a CUDA build.
+$(VENV)/.installed-nlp: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[nlp]"
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 with npm (e.g. apt-get install nodejs npm), then run make again."; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -66,7 +73,7 @@ lint: setup-dev ## ruff, formatting and template lint
 test: setup-dev lint ## set up and run every test (PostgreSQL when DATABASE_URL is set)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-bench: setup ## measure the statistics library: a million rates and proportions with intervals
+bench: setup $(VENV)/.installed-nlp ## measure statistics, theme suggestions (with the nlp extra), ingest and the metric engine
 	$(BIN)/pcref bench
 
 format: setup-dev ## format the Python code

@@ -5,6 +5,7 @@ import os
 import sys
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
+BENCH_PARTS = ("stats", "themes", "engine")
 
 
 def _django():
@@ -196,10 +197,28 @@ def feedback_responses(args) -> int:
 
 
 def bench(args) -> int:
-    """Time the statistics library on a million rows (no Django needed)."""
-    from pcref.analytics.bench import main as stats_bench
+    """Measure speed, memory and quality (no Django): statistics, theme suggestions, engine."""
+    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(BENCH_PARTS))
+    if unknown:
+        print(f"pcref: unknown bench part(s) {unknown}; choose from {BENCH_PARTS}", file=sys.stderr)
+        return 1
+    if "stats" in parts:
+        from pcref.analytics.bench import main as stats_bench
 
-    stats_bench(["--size", str(args.size), "--repeats", str(args.repeats)])
+        print("== Statistics library")
+        stats_bench(["--size", str(args.size), "--repeats", str(args.repeats)])
+    if "themes" in parts:
+        from pcref.analytics.text.bench_themes import main as themes_bench
+
+        print("\n== Theme suggestions (NHS patient experience comments, 80/20 split)")
+        themes_bench([])
+    if "engine" in parts:
+        from pcref.analytics.bench_engine import print_scale_benchmarks
+
+        print("\n== Ingest and metric engine (synthetic extracts)")
+        scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
+        print_scale_benchmarks(scales, work_dir=args.work_dir)
     return 0
 
 
@@ -291,8 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(commands)
 
-    command = commands.add_parser("bench", help="time the statistics library (vectorised)")
-    command.add_argument("--size", type=int, default=1_000_000, help="rows per call")
+    command = commands.add_parser(
+        "bench",
+        help="measure the statistics, theme suggestions and the metric engine",
+        description="Benchmarks: the statistics library on a million rows; theme suggestion "
+        "quality on the shared NHS comments (skipped when absent); ingest and the full metric "
+        "suite on synthetic trust-scale and national-scale extracts.",
+    )
+    command.add_argument("--only", default=",".join(BENCH_PARTS), help="parts, comma-separated")
+    command.add_argument("--scales", default="trust,national", help="engine scales: trust,national")
+    command.add_argument("--work-dir", help="where the synthetic extracts go (default: temporary)")
+    command.add_argument("--size", type=int, default=1_000_000, help="statistics rows per call")
     command.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
     command.set_defaults(handler=bench)
 

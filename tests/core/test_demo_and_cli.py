@@ -136,7 +136,18 @@ def test_cli_refuses_bad_input_naming_the_field(capsys):
 
 def test_pcref_bench_runs_the_statistics_benchmark():
     result = subprocess.run(
-        [sys.executable, "-m", "pcref.cli", "bench", "--size", "1000", "--repeats", "1"],
+        [
+            sys.executable,
+            "-m",
+            "pcref.cli",
+            "bench",
+            "--only",
+            "stats",
+            "--size",
+            "1000",
+            "--repeats",
+            "1",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -144,3 +155,10 @@ def test_pcref_bench_runs_the_statistics_benchmark():
     assert (
         "rate" in result.stdout and "proportion" in result.stdout and "1,000 rows" in result.stdout
     )
+
+
+def test_pcref_bench_refuses_an_unknown_part(capsys):
+    from pcref.cli import main
+
+    assert main(["bench", "--only", "stats,speed"]) == 1
+    assert "speed" in capsys.readouterr().err
