@@ -266,6 +266,125 @@ class ConfirmForm(HoneypotMixin):
     """The check-your-answers page: sending is a POST with a honeypot."""
 
 
+# Easy Read ---------------------------------------------------------------------------------
+
+NO_NEED = _("You do not have to answer.")
+CHOOSE_ONE = _("Choose one.")
+DO_NOT_KNOW = _("I do not know")
+
+# Easy Read words for the public journey's questions, by field name: the same fields, values and
+# checks, in plain words. "hint" is a tuple of short sentences; "choices" maps a value to its
+# words (values not listed keep their usual label); "required" replaces the missing-answer error.
+EASY_READ_FIELDS = {
+    "respondent_type": {
+        "label": _("Who are you?"),
+        "hint": (CHOOSE_ONE,),
+        "choices": {
+            "patient": _("I use mental health services"),
+            "carer": _("I care for someone"),
+            "family": _("I am a family member"),
+            "friend": _("I am a friend"),
+            "community": _("I live in the local community"),
+            "on_behalf": _("I am writing for someone else"),
+        },
+        "required": _("Choose who you are"),
+    },
+    "service_team": {
+        "label": _("Which service was it?"),
+        "hint": (_("For example, a ward or a team."), NO_NEED),
+        "choices": {"": DO_NOT_KNOW},
+    },
+    "text": {
+        "label": _("What happened?"),
+        "hint": (
+            _("Tell us in your own words."),
+            _("You can write in any language."),
+            _("You do not have to write anyone's name."),
+        ),
+    },
+    "cultural_needs": {
+        "label": _("Did we respect your culture and religion?"),
+        "hint": (NO_NEED,),
+    },
+    "family_involvement": {
+        "label": _("Did we talk with your family or carers about your care?"),
+        "hint": (NO_NEED,),
+    },
+    "sharing_information": {
+        "label": _("How did it feel to tell us about yourself?"),
+        "hint": (NO_NEED,),
+    },
+    "overall_experience": {
+        "label": _("How was your care?"),
+        "hint": (CHOOSE_ONE, NO_NEED),
+        "choices": {
+            "neither": _("OK"),
+            "poor": _("Bad"),
+            "very_poor": _("Very bad"),
+            "dont_know": DO_NOT_KNOW,
+        },
+    },
+    "wants_reply": {
+        "label": _("Do you want us to reply to you?"),
+        "hint": (_("If you choose yes, we will ask how to contact you."),),
+        "required": _("Choose yes or no"),
+    },
+    "name": {"label": _("Your name"), "hint": (NO_NEED,)},
+    "preferred_method": {
+        "label": _("How should we contact you?"),
+        "hint": (CHOOSE_ONE,),
+        "choices": {"partner": _("Through an organisation that helps me")},
+    },
+    "partner_organisation": {"label": _("Which organisation?")},
+    "consent": {
+        "label": _("It is OK for the team to contact me about this feedback."),
+        "required": _("Tick the box if it is OK to contact you"),
+    },
+    "ethnic_group": {
+        "label": _("What is your ethnic group?"),
+        "hint": (_("This is about your family background and culture."), NO_NEED),
+    },
+    "ethnic_group_details": {
+        "label": _("Tell us more about your ethnic group"),
+        "hint": (_('Only if you chose "any other".'), NO_NEED),
+    },
+    "main_language": {"label": _("What language do you speak most?"), "hint": (NO_NEED,)},
+    "disability": {
+        "label": _("Do you have a disability or a long-term health condition?"),
+        "hint": (NO_NEED,),
+        "choices": {"prefer_not_to_say": _("I do not want to say")},
+    },
+}
+
+
+def easy_read_choice(field_name: str, value: str) -> str | None:
+    """The Easy Read words for one answer, if they differ from the usual label."""
+    words = EASY_READ_FIELDS.get(field_name, {}).get("choices", {}).get(value)
+    return str(words) if words is not None else None
+
+
+def use_easy_read(form: forms.Form, asks: tuple[str, ...] | None = None) -> forms.Form:
+    """Give a public journey form its Easy Read words; with `asks`, keep only those questions
+    (answers to the others stay as they were). Call before validating."""
+    for name in list(form.fields):
+        if asks is not None and name not in asks and name != "website":
+            del form.fields[name]
+            continue
+        words = EASY_READ_FIELDS.get(name)
+        if words is None:
+            continue
+        field = form.fields[name]
+        field.label = words["label"]
+        field.help_text = " ".join(str(sentence) for sentence in words.get("hint", ()))
+        if "choices" in words:
+            field.choices = [
+                (value, words["choices"].get(value, label)) for value, label in field.choices
+            ]
+        if "required" in words:
+            field.error_messages = {**field.error_messages, "required": words["required"]}
+    return form
+
+
 # Staff ---------------------------------------------------------------------------------------
 
 

@@ -19,17 +19,20 @@ STATUS_TAG_CLASSES = {
 }
 
 
-def _choice_label(form_class, field: str, value: str, **form_kwargs) -> str:
+def _choice_label(form_class, field: str, value: str, easy_read=False, **form_kwargs) -> str:
     if not value:
         return ""
+    if easy_read and (words := feedback_forms.easy_read_choice(field, value)):
+        return words
     choices = dict(form_class(**form_kwargs).fields[field].choices)
     return str(choices.get(value, value))
 
 
 def check_answers_rows(
-    answers: dict, *, organisation, team_name: str, partner_name: str
+    answers: dict, *, organisation, team_name: str, partner_name: str, easy_read: bool = False
 ) -> list[dict]:
-    """The summary list on the check-your-answers page, each row with its change link."""
+    """The summary list on the check-your-answers page, each row with its change link; with
+    `easy_read`, answers read as the Easy Read options did."""
 
     def change(slug: str, what: str) -> dict:
         return {
@@ -47,11 +50,18 @@ def check_answers_rows(
         (
             _("Who you are"),
             _choice_label(
-                feedback_forms.WhoForm, "respondent_type", answers.get("respondent_type", "")
+                feedback_forms.WhoForm,
+                "respondent_type",
+                answers.get("respondent_type", ""),
+                easy_read,
             ),
             "who",
         ),
-        (_("Service or team"), team_name or _("Not sure"), "service"),
+        (
+            _("Service or team"),
+            team_name or str(feedback_forms.DO_NOT_KNOW if easy_read else _("Not sure")),
+            "service",
+        ),
         (_("What happened"), answers.get("text", ""), "what-happened"),
         (_("Cultural or religious needs"), answers.get("cultural_needs", ""), "topics"),
         (_("Family or carers involved"), answers.get("family_involvement", ""), "topics"),
@@ -62,6 +72,7 @@ def check_answers_rows(
                 feedback_forms.OverallForm,
                 "overall_experience",
                 answers.get("overall_experience", ""),
+                easy_read,
             ),
             "overall",
         ),
@@ -69,7 +80,9 @@ def check_answers_rows(
     ]
     if answers.get("wants_reply") == "yes":
         method = answers.get("preferred_method", "")
-        how = str(ContactDetails.Method(method).label) if method else ""
+        how = (easy_read and feedback_forms.easy_read_choice("preferred_method", method)) or (
+            str(ContactDetails.Method(method).label) if method else ""
+        )
         detail = {
             "email": answers.get("email"),
             "phone": answers.get("phone"),

@@ -8,6 +8,8 @@ from pcref.feedback.views import public, staff
 public_urlpatterns = (
     [
         path("feedback/", public.start, name="start"),
+        # Before the steps: "easy-read" would otherwise be read as a step's slug.
+        path("feedback/easy-read/", public.start, {"easy_read": True}, name="easy_read_start"),
         path("feedback/check/", public.check, name="check"),
         path("feedback/sent/", public.sent, name="sent"),
         path("feedback/<slug:slug>/", public.step, name="step"),

@@ -1,4 +1,4 @@
-"""The public feedback journey and the "You said, we did" page with its feed."""
+"""The public feedback journey (standard and Easy Read) and the "You said, we did" page."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from pcref.core import queries as core_queries
 from pcref.feedback import presenters, queries, services
-from pcref.feedback.forms import ConfirmForm
+from pcref.feedback.forms import ConfirmForm, use_easy_read
 from pcref.feedback.journey import SENT_KEY, STEPS, STEPS_BY_SLUG, Journey
 
 
@@ -24,14 +24,23 @@ def _trust_or_404():
     return trust
 
 
+EASY_READ_TEMPLATES = "feedback/public/easy-read/"
+
+
 @login_not_required
 @require_safe
-def start(request):
+def start(request, easy_read=False):
+    """The start page; the Easy Read start page (same view, easy_read=True) switches the steps
+    that follow to Easy Read, and the standard one switches them back."""
+    Journey(request.session).use_easy_read(easy_read)
+    template = EASY_READ_TEMPLATES + "start.jinja" if easy_read else "feedback/public/start.jinja"
     return render(
-        request,
-        "feedback/public/start.jinja",
-        {"trust": core_queries.public_trust(), "first_step": STEPS[0].slug},
+        request, template, {"trust": core_queries.public_trust(), "first_step": STEPS[0].slug}
     )
+
+
+def _start_url(journey):
+    return reverse("feedback:easy_read_start" if journey.easy_read else "feedback:start")
 
 
 def _form_kwargs(step, trust):
@@ -52,7 +61,13 @@ def step(request, slug):
         return redirect("feedback:step", journey.next_slug(current) or "check")
     form_class = current.form_class
     initial = {name: journey.answers.get(name) for name in form_class.base_fields}
-    form = form_class(request.POST or None, initial=initial, **_form_kwargs(current, trust))
+    form = form_class(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        **_form_kwargs(current, trust),
+    )
+    if journey.easy_read:
+        use_easy_read(form, current.easy_read.asks)
     if request.method == "POST" and form.is_valid():
         if getattr(form, "is_spam", lambda: False)():
             journey.mark_spam()
@@ -64,10 +79,10 @@ def step(request, slug):
         "step": current,
         "step_number": STEPS.index(current) + 1,
         "step_count": len(STEPS),
-        "back_href": reverse("feedback:step", args=[previous])
-        if previous
-        else reverse("feedback:start"),
+        "back_href": reverse("feedback:step", args=[previous]) if previous else _start_url(journey),
     }
+    if journey.easy_read:
+        return render(request, EASY_READ_TEMPLATES + "step.jinja", context)
     return render(request, f"feedback/public/step-{current.slug}.jinja", context)
 
 
@@ -123,10 +138,11 @@ def check(request):
         organisation=trust,
         team_name=team.name if team else "",
         partner_name=partner.name if partner else "",
+        easy_read=journey.easy_read,
     )
     return render(
         request,
-        "feedback/public/check.jinja",
+        EASY_READ_TEMPLATES + "check.jinja" if journey.easy_read else "feedback/public/check.jinja",
         {"form": form, "rows": rows, "back_href": reverse("feedback:step", args=["about-you"])},
     )
 
@@ -135,11 +151,12 @@ def check(request):
 @require_safe
 def sent(request):
     reference = request.session.get(SENT_KEY)
+    journey = Journey(request.session)
     if not reference:
-        return redirect("feedback:start")
+        return redirect(_start_url(journey))
     return render(
         request,
-        "feedback/public/sent.jinja",
+        EASY_READ_TEMPLATES + "sent.jinja" if journey.easy_read else "feedback/public/sent.jinja",
         {"reference": reference, "trust": core_queries.public_trust()},
     )
 
