@@ -102,6 +102,7 @@ def signed_in():
 # Every public page that needs no answers first (the journey's own steps have their own tests).
 PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlpatterns[0]] + [
     "feedback:start",
+    "feedback:easy_read_start",
     "feedback:you_said_we_did",
 ]
 

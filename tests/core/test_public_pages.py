@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -96,4 +97,15 @@ def test_only_strictly_necessary_cookies_are_set_on_public_pages(client, trust, 
     for name in public_page_names:
         response = client.get(reverse(name))
         assert set(response.cookies) <= {"csrftoken", "sessionid"}, name
-    assert not client.get("/").cookies  # no form on the home page, so no cookie at all
+    # a first visit to the home page (no form, no journey yet) sets no cookie at all
+    assert not Client().get("/").cookies
+
+
+@pytest.mark.parametrize("name", ["core:home", "feedback:start", "feedback:easy_read_start"])
+def test_headings_of_cards_and_callouts_are_said_once(client, trust, name):
+    """nhsuk-frontend-jinja prints a translated (escaped) heading string both as text and as
+    HTML; templates pass {"text": ...} so a screen reader hears each heading once."""
+    page = client.get(reverse(name)).content.decode()
+    assert page.count("Need help now?") == 1
+    if name == "core:home":
+        assert page.count('class="nhsuk-card__description"') == 3
