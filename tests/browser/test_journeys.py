@@ -39,6 +39,38 @@ def test_a_visitor_switches_to_urdu_and_finds_the_ways_in(
     check_page(page)
 
 
+@pytest.mark.parametrize("language", ["en", "ur", "ar"])
+def test_each_radio_circle_is_drawn_over_its_input_beside_its_label(
+    live_server, new_page, language
+):
+    """nhsuk-frontend draws radios from the left; right to left, they must move with the input."""
+    load_demo()
+    page = new_page(base_url=live_server.url)
+    prefix = "" if language == "en" else f"/{language}"
+    page.goto(f"{prefix}/feedback/")
+    page.goto(f"{prefix}/feedback/who/")
+    geometry = page.evaluate(
+        """() => [...document.querySelectorAll('.nhsuk-radios__item')].map(item => {
+            const box = item.getBoundingClientRect();
+            const input = item.querySelector('input').getBoundingClientRect();
+            const label = item.querySelector('label').getBoundingClientRect();
+            const circle = getComputedStyle(item.querySelector('label'), '::before');
+            const left = circle.left === 'auto'
+                ? box.right - parseFloat(circle.right) - parseFloat(circle.width)
+                : box.left + parseFloat(circle.left);
+            return {input: [input.left, input.right], circle: left, label: [label.left, label.right]};
+        })"""
+    )
+    assert geometry
+    for item in geometry:
+        input_left, input_right = item["input"]
+        assert input_left - 4 <= item["circle"] <= input_right  # the circle covers the input
+        if language == "en":
+            assert item["label"][0] >= input_right - 1  # label after the circle
+        else:
+            assert item["label"][1] <= input_left + 1  # right to left: label before it
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_staff_sign_in_with_password_and_authenticator_code(
     live_server, new_page, check_page, javascript
