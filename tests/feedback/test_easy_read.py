@@ -117,7 +117,7 @@ def test_an_easy_read_submission_is_the_same_kind_of_feedback(client, trust, war
     assert submission.overall_experience == "good" and submission.wants_reply is True
     assert submission.ethnicity_as_given == "black-african" and submission.disability == "yes"
     assert submission.religion == ""  # not asked in Easy Read, so an answer sent anyway is ignored
-    assert submission.interface_language == "en"
+    assert submission.interface_language == "en" and submission.easy_read is True
     assert ContactDetails.objects.get(submission=submission).email == "sam@example.com"
     sent = client.get(response["Location"]).content.decode()
     assert submission.reference in sent and "Thank you for telling us." in sent

@@ -32,6 +32,7 @@ def test_a_carer_sends_feedback_and_gets_a_reference(client, trust, ward, walk_j
     assert submission.reference in page and "Feedback sent" in page
     assert submission.text == "The staff were kind but nobody asked about his diet."
     assert submission.respondent_type == "carer" and submission.channel == "online"
+    assert submission.easy_read is False
     assert (
         submission.ethnicity_as_given == "black-african" and submission.ethnic_category_code == "N"
     )

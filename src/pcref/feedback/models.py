@@ -115,6 +115,7 @@ class FeedbackSubmission(BaseModel):
     )
     wants_reply = models.BooleanField(_("wants a reply"), default=False)
     interface_language = models.CharField(_("language of the form"), max_length=10)
+    easy_read = models.BooleanField(_("Easy Read form"), default=False)
     text_language = models.CharField(_("language written in"), max_length=10, blank=True)
     channel = models.CharField(_("how it reached us"), max_length=20, choices=Channel.choices)
     submitted_via = models.ForeignKey(

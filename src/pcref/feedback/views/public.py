@@ -124,6 +124,7 @@ def check(request):
             organisation=trust,
             channel="online",
             interface_language=get_language(),
+            easy_read=journey.easy_read,
             journey_token=journey.token,
             address=address,
         )
