@@ -7,10 +7,12 @@ and SPC work on the small aggregated tables, giving one long results table."""
 #    table with the same timing share one plan, so a table is scanned once for all its metrics.
 # 2. A plan compiles to Ibis: the table joined to its person (ethnicity, sex, age band), a
 #    0/1 flag per measure, and one aggregation to the finest grain needed (month, organisation,
-#    service, NHS code, ethnicity status, sex, age band). Distinct people are counted per person
-#    first, from a cached per-person table, once per period type and location level.
+#    service, NHS code, ethnicity status, sex, age band), so each table is scanned once. Distinct
+#    people are counted per person first, from a cached per-person table, once per period type
+#    and per location level that some metric of those people asks for.
 # 3. The backend returns small tables; pandas rolls them up to quarters, financial years and
-#    group schemes, and `stats` adds values, limits and ratios on whole arrays at once.
+#    group schemes "wide" (a column per measure, so a table's measures share each group-by),
+#    and `stats` adds values, limits and ratios on whole arrays at once.
 # 4. `spc.xmr` flags each monthly series; the rows are returned as one pyarrow Table.
 # pcref.analytics only: this module never imports Django.
 
@@ -26,6 +28,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -125,11 +128,18 @@ class _Plan:
     timing: tuple
     measures: list[_Measure] = field(default_factory=list)
     levels: set[str] = field(default_factory=lambda: {"all"})
+    # the levels each measure is needed at: distinct people are counted only at those, as each
+    # level costs the backend a pass over the per-person table
+    measure_levels: dict[_Measure, set[str]] = field(default_factory=dict)
 
     def add(self, measure: _Measure, levels: Iterable[str]) -> None:
         if measure not in self.measures:
             self.measures.append(measure)
         self.levels.update(levels)
+        self.measure_levels.setdefault(measure, {"all"}).update(levels)
+
+    def levels_of(self, measures: Iterable[_Measure]) -> set[str]:
+        return set().union({"all"}, *(self.measure_levels[m] for m in measures))
 
 
 def _timing(definition: MetricDefinition, table: str) -> tuple:
@@ -358,7 +368,7 @@ class _Compiler:
             )
         else:
             patients = self.tables[PATIENTS_TABLE]
-            person = patients.select(
+            person = dict(
                 _pid=patients.person_id,
                 _code=patients.ethnic_category_code,
                 _status=patients.ethnicity_status,
@@ -367,8 +377,11 @@ class _Compiler:
                 _person_org=patients.organisation_code,
             )
             if table_name == PATIENTS_TABLE:
-                table = table.join(person, table.person_id == person._pid)
+                # each row is its own person (person_id is the table's key): no self-join,
+                # which at national scale would cost a second pass over millions of rows
+                table = table.filter(table.person_id.notnull()).mutate(**person)
             else:
+                person = patients.select(**person)
                 table = table.left_join(person, table.person_id == person._pid)
             table = table.mutate(
                 _status=table._status.fill_null("missing"), _person=table.person_id
@@ -445,20 +458,17 @@ class _Compiler:
                 chosen = table.filter(table[measure.key] == 1).mutate(
                     value=table[measure.value_column].cast("float64")
                 )
-                result.values[measure.key] = {
-                    grain: _frame(chosen.group_by([*keys, "value"]).aggregate(count=ibis._.count()))
-                    for grain, keys in grains.items()
-                }
+                counts = chosen.group_by([*_union(grains), "value"]).aggregate(count=ibis._.count())
+                result.values[measure.key] = _rolled_up(
+                    _frame(counts), grains, ["count"], ["value"]
+                )
 
         def sums(source):
-            return {
-                grain: _frame(
-                    source.group_by(keys).aggregate(
-                        **{m.key: source[m.key].sum() for m in additive}
-                    )
-                )
-                for grain, keys in grains.items()
-            }
+            columns = [m.key for m in additive]
+            counts = source.group_by(_union(grains)).aggregate(
+                **{key: source[key].sum() for key in columns}
+            )
+            return _rolled_up(_frame(counts), grains, columns)
 
         if personal:
             people = (
@@ -471,8 +481,9 @@ class _Compiler:
             try:
                 if additive:
                     result.fine = sums(people)
+                levels = plan.levels_of(personal)
                 for period_type, level in itertools.product(period_types, _LEVELS):
-                    if level in plan.levels:
+                    if level in levels:
                         result.people[(period_type, level)] = self._people(
                             people, personal, period_type, level
                         )
@@ -519,6 +530,26 @@ def _frame(expression) -> pd.DataFrame:
     return expression.to_pyarrow().to_pandas()
 
 
+def _union(grains: Mapping[str, list[str]]) -> list[str]:
+    """The columns of every grain: the finest grain all of them roll up from."""
+    return list(dict.fromkeys(itertools.chain.from_iterable(grains.values())))
+
+
+def _rolled_up(frame: pd.DataFrame, grains, columns: list[str], extra=()) -> dict:
+    """Sums of `columns` at each grain from one aggregation at their union. The backend scans
+    the table once, not once per grain; the union is small (thousands of rows), so pandas
+    rolls it up in milliseconds. Nulls stay groups, as in SQL's GROUP BY."""
+    union = _union(grains)
+    rolled = {}
+    for grain, keys in grains.items():
+        if keys == union:
+            rolled[grain] = frame
+        else:
+            by = [*keys, *extra]
+            rolled[grain] = frame.groupby(by, dropna=False, sort=False)[columns].sum().reset_index()
+    return rolled
+
+
 def _location_columns(level: str) -> list[str]:
     return {"all": [], "organisation": ["organisation"], "service": ["organisation", "service"]}[
         level
@@ -562,58 +593,106 @@ def _group_labels(frame: pd.DataFrame, scheme: str) -> pd.Series:
 
 
 class _Counts:
-    """The plans' aggregated tables as long tables: one per measure, every period type and
-    location level stacked, then summed by group scheme. Cached: metrics share measures."""
+    """The plans' aggregated tables as long tables: every period type and location level
+    stacked, then summed by group scheme. Cached: metrics share measures.
+
+    Counts of rows, bed days and people are rolled up "wide": one frame per plan holds a column
+    per measure, so a table's dozens of measures share each pandas group-by instead of paying
+    for one each (the roll-ups, not the backend, were most of the engine's time)."""
 
     def __init__(self, results: Mapping[tuple, "_PlanResult"], periods: Sequence[str]):
         self.results = results
         self.periods = list(periods)
         self._long: dict = {}
+        self._wide: dict = {}
         self._grouped: dict = {}
         self._reference: dict = {}
+
+    # Wide frames: one column per measure of a plan (a "family": additive or people counts)
+
+    @staticmethod
+    def _family(measure: _Measure) -> str | None:
+        if measure.kind in ("rows", "bed_days"):
+            return "additive"
+        return "people" if measure.kind == "people" else None
+
+    def _family_measures(self, measure: _Measure) -> list[_Measure]:
+        family = self._family(measure)
+        plan = self.results[(measure.table, measure.timing)].plan
+        return [m for m in plan.measures if self._family(m) == family]
+
+    def wide(self, measure: _Measure) -> pd.DataFrame:
+        """The long table of every measure of `measure`'s plan and family, a column each."""
+        key = ((measure.table, measure.timing), self._family(measure))
+        if key not in self._wide:
+            measures = self._family_measures(measure)
+            if key[1] == "people":
+                self._wide[key] = self._build_people(measure, measures)
+            else:
+                grains = self.results[key[0]].fine
+                self._wide[key] = self._build_fine(measure, grains, [m.key for m in measures])
+        return self._wide[key]
 
     def long(self, measure: _Measure) -> pd.DataFrame:
         """Counts by period, location level, organisation, service and person attributes."""
         if measure not in self._long:
-            self._long[measure] = self._build_long(measure)
+            if self._family(measure) is not None:
+                frame = self.wide(measure)
+                others = [m.key for m in self._family_measures(measure) if m != measure]
+                self._long[measure] = frame.drop(columns=others).rename(
+                    columns={measure.key: "count"}
+                )
+            elif measure.kind == "frequency":
+                self._long[measure] = self._build_frequency(measure)
+            else:
+                result = self.results[(measure.table, measure.timing)]
+                self._long[measure] = self._build_fine(
+                    measure, result.values[measure.key], ["count"], ["value"]
+                )
         return self._long[measure]
 
-    def _build_long(self, measure: _Measure) -> pd.DataFrame:
+    def _people_frame(self, measure: _Measure) -> pd.DataFrame:
+        result = self.results[(measure.table, measure.timing)]
+        frames = []
+        for (period_type, level), frame in result.people.items():
+            frame = frame.assign(period_type=period_type, level=level)
+            if level == "all":
+                frame = frame.assign(organisation=ALL)
+            if level != "service":
+                frame = frame.assign(service=ALL)
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True)
+        for column in _ATTRIBUTES:
+            if column not in frame:
+                frame[column] = None
+        return frame
+
+    def _build_people(self, measure: _Measure, measures: list[_Measure]) -> pd.DataFrame:
+        frame = self._people_frame(measure)
+        keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
+        persons = frame["persons"]
+        counts = pd.DataFrame({m.key: (frame[m.key] > 0) * persons for m in measures})
+        counts[keys] = frame[keys]
+        return (
+            counts.groupby(keys, dropna=False, sort=False)[[m.key for m in measures]]
+            .sum()
+            .reset_index()
+        )
+
+    def _build_frequency(self, measure: _Measure) -> pd.DataFrame:
+        frame = self._people_frame(measure)
+        keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
+        frame = frame.rename(columns={measure.key: "times"})
+        frame = frame[frame["times"] > 0]
+        frame = (
+            frame.groupby([*keys, "times"], dropna=False, sort=False)["persons"].sum().reset_index()
+        )
+        return frame.assign(count=frame["times"] * frame["persons"])
+
+    def _build_fine(self, measure: _Measure, grains: dict, columns: list[str], extra=()):
+        """Monthly counts at the backend's grains rolled up to every period type and level."""
         result = self.results[(measure.table, measure.timing)]
         levels = [level for level in _LEVELS if level in result.plan.levels]
-        if measure.kind in ("people", "frequency"):
-            frames = []
-            for (period_type, level), frame in result.people.items():
-                frame = frame.assign(period_type=period_type, level=level)
-                if level == "all":
-                    frame = frame.assign(organisation=ALL)
-                if level != "service":
-                    frame = frame.assign(service=ALL)
-                frames.append(frame)
-            frame = pd.concat(frames, ignore_index=True)
-            for column in _ATTRIBUTES:
-                if column not in frame:
-                    frame[column] = None
-            keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
-            if measure.kind == "people":
-                frame = frame.assign(count=(frame[measure.key] > 0) * frame["persons"])
-                return frame.groupby(keys, dropna=False, sort=False)["count"].sum().reset_index()
-            frame = frame.rename(columns={measure.key: "times"})
-            frame = frame[frame["times"] > 0]
-            frame = (
-                frame.groupby([*keys, "times"], dropna=False, sort=False)["persons"]
-                .sum()
-                .reset_index()
-            )
-            return frame.assign(count=frame["times"] * frame["persons"])
-        if measure.kind == "values":
-            grains, extra = result.values[measure.key], ["value"]
-        else:
-            grains = {
-                grain: frame.rename(columns={measure.key: "count"})
-                for grain, frame in result.fine.items()
-            }
-            extra = []
         period_types = [EXTRACT] if measure.timing == ("none",) else self.periods
         frames = []
         for level in levels:
@@ -637,7 +716,7 @@ class _Counts:
             attributes = _level_attributes(level)
             frame = (
                 stacked.groupby([*_ROW_KEYS, *attributes, *extra], dropna=False, sort=False)[
-                    "count"
+                    columns
                 ]
                 .sum()
                 .reset_index()
@@ -649,38 +728,90 @@ class _Counts:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
+    # Sums by group scheme and by comparison group
+
     def grouped(self, measures, schemes, value="count", extra=()) -> pd.DataFrame:
         """Sums of `value` by period, location and group, for each scheme; the schemes other
         than all, dataset, broad and excluded at the "all" level only."""
         key = (tuple(measures), tuple(schemes), value, tuple(extra))
         if key not in self._grouped:
-            frame = pd.concat(
-                [self.long(m).assign(dataset=m.table) for m in measures], ignore_index=True
-            )
-            parts = []
-            for scheme in schemes:
-                part = frame.assign(group_scheme=scheme, group=_group_labels(frame, scheme))
-                keep = part["group"].notna()
-                if scheme not in _LOCATION_SCHEMES:
-                    keep &= part["level"] == "all"
-                parts.append(part[keep])
-            stacked = pd.concat(parts, ignore_index=True)
-            self._grouped[key] = (
-                stacked.groupby([*_GROUP_KEYS, *extra], sort=False)[value].sum().reset_index()
-            )
+            if value == "count" and all(self._family(m) for m in measures):
+                parts = []
+                for measure in measures:
+                    frame = self._wide_grouped(measure, tuple(extra))
+                    chosen = frame.loc[
+                        frame["group_scheme"].isin(schemes), [*_GROUP_KEYS, *extra, measure.key]
+                    ]
+                    parts.append(chosen.rename(columns={measure.key: "count"}))
+                self._grouped[key] = _summed(parts, [*_GROUP_KEYS, *extra], "count")
+            else:
+                frame = pd.concat(
+                    [self.long(m).assign(dataset=m.table) for m in measures], ignore_index=True
+                )
+                self._grouped[key] = _by_scheme(frame, schemes, [value], extra)
         return self._grouped[key]
+
+    def _wide_grouped(self, measure: _Measure, extra: tuple) -> pd.DataFrame:
+        """`grouped` for every scheme and every measure of the plan's family at once."""
+        key = ((measure.table, measure.timing), self._family(measure), "grouped", extra)
+        if key not in self._wide:
+            columns = [m.key for m in self._family_measures(measure)]
+            frame = self.wide(measure).assign(dataset=measure.table)
+            self._wide[key] = _by_scheme(frame, (*_SCHEMES, "dataset"), columns, extra)
+        return self._wide[key]
 
     def reference(self, measures, group: str, value="count", extra=()) -> pd.DataFrame:
         """Sums of `value` by period and location for a comparison group's codes."""
         key = (tuple(measures), group, value, tuple(extra))
         if key not in self._reference:
-            frame = pd.concat([self.long(m) for m in measures], ignore_index=True)
-            codes = sorted(COMPARISON_GROUPS[group].codes)
-            chosen = frame[(frame["status"] == "valid") & frame["code"].isin(codes)]
-            self._reference[key] = (
-                chosen.groupby([*_ROW_KEYS, *extra], sort=False)[value].sum().reset_index()
-            )
+            if value == "count" and all(self._family(m) for m in measures):
+                parts = [
+                    self._wide_reference(m, group, tuple(extra))[
+                        [*_ROW_KEYS, *extra, m.key]
+                    ].rename(columns={m.key: "count"})
+                    for m in measures
+                ]
+                self._reference[key] = _summed(parts, [*_ROW_KEYS, *extra], "count")
+            else:
+                frame = pd.concat([self.long(m) for m in measures], ignore_index=True)
+                self._reference[key] = _in_group(frame, group, [value], extra)
         return self._reference[key]
+
+    def _wide_reference(self, measure: _Measure, group: str, extra: tuple) -> pd.DataFrame:
+        key = ((measure.table, measure.timing), self._family(measure), group, extra)
+        if key not in self._wide:
+            columns = [m.key for m in self._family_measures(measure)]
+            self._wide[key] = _in_group(self.wide(measure), group, columns, extra)
+        return self._wide[key]
+
+
+def _by_scheme(frame: pd.DataFrame, schemes, columns: list[str], extra) -> pd.DataFrame:
+    """Sums of `columns` by period, location and group of each scheme."""
+    base = frame[[*_ROW_KEYS, *dict.fromkeys(extra), *columns]]  # only what is summed
+    parts = []
+    for scheme in schemes:
+        group = _group_labels(frame, scheme)
+        keep = group.notna()
+        if scheme not in _LOCATION_SCHEMES:
+            keep &= frame["level"] == "all"
+        parts.append(base[keep].assign(group_scheme=scheme, group=group[keep]))
+    stacked = pd.concat(parts, ignore_index=True)
+    return stacked.groupby([*_GROUP_KEYS, *extra], sort=False)[columns].sum().reset_index()
+
+
+def _in_group(frame: pd.DataFrame, group: str, columns: list[str], extra) -> pd.DataFrame:
+    """Sums of `columns` by period and location over a comparison group's codes."""
+    codes = sorted(COMPARISON_GROUPS[group].codes)
+    chosen = frame[(frame["status"] == "valid") & frame["code"].isin(codes)]
+    return chosen.groupby([*_ROW_KEYS, *extra], sort=False)[columns].sum().reset_index()
+
+
+def _summed(parts: list[pd.DataFrame], keys: list[str], value: str) -> pd.DataFrame:
+    """One part as it is; several (a metric over several tables) summed by keys."""
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.groupby(keys, sort=False)[value].sum().reset_index()
 
 
 # --- Population denominators ------------------------------------------------------------------
@@ -1416,8 +1547,11 @@ def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
     labels = pd.Series("", index=rows.index, dtype=object)
     for period_type in (*PERIOD_TYPES, EXTRACT):
         chosen = rows["period_type"] == period_type
-        if chosen.any():
-            labels[chosen] = _period_labels(rows.loc[chosen, "period_key"], period_type)
+        if chosen.any():  # label each distinct period once: string work on every row is slow
+            keys = rows.loc[chosen, "period_key"]
+            distinct = pd.Series(keys.unique())
+            names = dict(zip(distinct, _period_labels(distinct, period_type), strict=True))
+            labels[chosen] = keys.map(names)
     rows["period"] = labels
     order = [
         "metric",
@@ -1439,13 +1573,23 @@ def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
                 pd.to_numeric(column).to_numpy(float), pa.float64(), from_pandas=True
             )
             continue
+        columns[name] = _text(column, blank_is_missing=name in ("method", "ratio_method"))
+    return pa.table(columns, schema=RESULT_SCHEMA)
+
+
+def _text(column: pd.Series, blank_is_missing: bool) -> pa.Array:
+    """A column as Arrow strings, missing values as nulls. The columns hold text already, so
+    Arrow converts them directly; anything else (a number) is converted with str()."""
+    try:
+        array = pa.array(column.to_numpy(object), pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         column = column.astype(object)
         missing = column.isna()
-        if name in ("method", "ratio_method"):
-            missing |= column == ""
         text = column.where(missing, column.astype(str)).where(~missing, None)
-        columns[name] = pa.array(text.to_numpy(object), pa.string(), from_pandas=True)
-    return pa.table(columns, schema=RESULT_SCHEMA)
+        array = pa.array(text.to_numpy(object), pa.string(), from_pandas=True)
+    if blank_is_missing:
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return array
 
 
 def _missing(value) -> bool:
