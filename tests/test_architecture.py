@@ -8,7 +8,15 @@ from django.conf import settings
 
 SRC = Path(settings.PACKAGE_DIR)
 # Models whose rows belong to an organisation: views reach them only through visible_to(user).
-SCOPED_MODELS = ["Organisation", "ServiceTeam", "User"]
+SCOPED_MODELS = [
+    "Organisation",
+    "ServiceTeam",
+    "User",
+    "FeedbackSubmission",
+    "YouSaidWeDidEntry",
+    "ExtractUpload",
+    "MetricRun",
+]
 
 
 def view_modules():

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import sys
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
@@ -44,8 +45,48 @@ def demo(args) -> int:
     sys.stdout.flush()
     if args.no_serve:
         return 0
-    call_command("runserver", address, use_reloader=False, use_threading=True)
+    worker = _start_worker()
+    # Stopped with SIGTERM too (not only Ctrl+C), the server still stops its worker.
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
+    try:
+        call_command("runserver", address, use_reloader=False, use_threading=True)
+    finally:
+        _stop_worker(worker)
     return 0
+
+
+def _start_worker():
+    """The background worker that checks uploads and runs metrics, beside the demo server."""
+    import subprocess
+
+    from django.conf import settings
+
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return None
+    print("Background worker started (uploads and metric runs); it stops with the server.")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pcref.cli",
+            "manage",
+            "db_worker",
+            "--no-reload",
+            "--verbosity",
+            "0",
+        ]
+    )
+
+
+def _stop_worker(worker) -> None:
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except Exception:  # noqa: BLE001 - a worker that ignores SIGTERM is killed
+        worker.kill()
+        worker.wait()
 
 
 def _demo_password() -> str:

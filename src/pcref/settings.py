@@ -61,8 +61,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
+    "django_tasks",
+    "django_tasks_db",
     "pcref.core",
     "pcref.feedback",
+    "pcref.insights",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +89,7 @@ ROOT_URLCONF = "pcref.urls"
 # so it never imports the feature apps.
 STAFF_NAVIGATION = [
     ("feedback_staff:inbox", "feedback.view_feedback", _("Feedback")),
+    ("insights_staff:history", "insights.upload_extracts", _("Data uploads")),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"
 
@@ -261,3 +265,28 @@ EMAIL_HOST_USER = os.environ.get("PCREF_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("PCREF_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("PCREF_EMAIL_USE_TLS", default=PRODUCTION)
 DEFAULT_FROM_EMAIL = os.environ.get("PCREF_FROM_EMAIL", "pcref-hub@localhost")
+
+# Background work (docs/configuration.md): uploads are validated and metrics run by a worker,
+# `pcref manage db_worker`, from the database queue. PCREF_TASKS_BACKEND may name another
+# django-tasks backend (e.g. django_tasks.backends.immediate.ImmediateBackend to run in the
+# request, for a one-person trial).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PCREF_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Extract uploads (docs/insights.md). Files stream to disk in chunks: anything over
+# FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, never into memory, so multi-GB files
+# upload. Form fields other than files stay small.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, said out loud
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+FILE_UPLOAD_TEMP_DIR = os.environ.get("PCREF_UPLOAD_TEMP_DIR") or None  # default: system temp
+FILE_UPLOAD_PERMISSIONS = 0o600
+INSIGHTS_DIR = Path(os.environ.get("PCREF_INSIGHTS_DIR", VAR_DIR / "insights"))
+INSIGHTS_MAX_UPLOAD_BYTES = int(os.environ.get("PCREF_INSIGHTS_MAX_UPLOAD_GB", "20")) * 1024**3
+INSIGHTS_MAX_ZIP_RATIO = int(os.environ.get("PCREF_INSIGHTS_MAX_ZIP_RATIO", "200"))
+INSIGHTS_MEMORY_LIMIT = os.environ.get("PCREF_INSIGHTS_MEMORY_LIMIT", "1GB")
+INSIGHTS_REFRESH_SECONDS = int(os.environ.get("PCREF_INSIGHTS_REFRESH_SECONDS", "3"))

@@ -6,9 +6,11 @@ from django.urls import include, path
 
 from pcref.core import urls as core_urls
 from pcref.feedback import urls as feedback_urls
+from pcref.insights import urls as insights_urls
 
 urlpatterns = [
     path("staff/feedback/", include(feedback_urls.staff_urlpatterns)),
+    path("staff/insights/", include(insights_urls.staff_urlpatterns)),
     path("staff/", include(core_urls.staff_urlpatterns)),
 ]
 if settings.OIDC_ENABLED:

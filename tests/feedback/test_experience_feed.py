@@ -65,7 +65,13 @@ def test_the_file_holds_codes_only_one_row_per_answer(feedback, trust, tmp_path)
     records = list(csv.DictReader(text.splitlines()))
     categories = [record["answer_category"] for record in records]
     assert categories.count("positive") == 9 and categories.count("no_answer") == 1
-    assert {record["ethnic_category"] for record in records} == {"M", "N", "A", "Z", "99"}  # 99: not answered (not known)
+    assert {record["ethnic_category"] for record in records} == {
+        "M",
+        "N",
+        "A",
+        "Z",
+        "99",
+    }  # 99: not answered (not known)
     assert {record["response_date"] for record in records} == {"2024-06-15"}
     assert [p.name for p in tmp_path.iterdir()] == [FILE_NAME]  # no part-file left behind
 

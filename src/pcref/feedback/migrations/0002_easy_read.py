@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0001_initial'),
+        ("feedback", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='feedbacksubmission',
-            name='easy_read',
-            field=models.BooleanField(default=False, verbose_name='Easy Read form'),
+            model_name="feedbacksubmission",
+            name="easy_read",
+            field=models.BooleanField(default=False, verbose_name="Easy Read form"),
         ),
     ]

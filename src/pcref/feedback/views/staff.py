@@ -89,7 +89,7 @@ def export(request, file_format):
     if file_format not in ("csv", "xlsx"):
         raise PermissionDenied
     _form, criteria = _inbox_filter(request)
-    scoped = FeedbackSubmission.objects.filter(organisation_id=request.user.organisation_id)
+    scoped = FeedbackSubmission.objects.visible_to(request.user)
     rows = queries.export_rows(queries.inbox(scoped, criteria))
     services.record_export(
         by=request.user,

@@ -1,0 +1,1 @@
+"""Insights: extract uploads, dataset versions and metric runs for an organisation's analysts."""

@@ -1,0 +1,138 @@
+"""Extract uploads (each may become a dataset version) and metric runs, per organisation."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pcref.core.models import BaseModel, Organisation
+
+
+class InsightsQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff of the organisation only; partner users see no organisation's extracts."""
+        if not user.is_authenticated or user.organisation_id is None or user.is_partner_user:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class ExtractUpload(BaseModel):
+    """An extract an analyst uploaded: its files, its validation, and the dataset it became."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Waiting to be checked")
+        VALIDATING = "validating", _("Being checked")
+        VALID = "valid", _("Valid")
+        INVALID = "invalid", _("Not valid")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="extract_uploads",
+        verbose_name=_("organisation"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="extract_uploads",
+        verbose_name=_("uploaded by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    progress_step = models.CharField(_("current step"), max_length=200, blank=True)
+    progress_done = models.PositiveIntegerField(_("steps done"), default=0)
+    progress_total = models.PositiveIntegerField(_("steps in all"), default=0)
+    files = models.JSONField(_("files"), default=list)  # [{"name": ..., "bytes": ...}]
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    report_path = models.CharField(_("report"), max_length=500, blank=True)
+    dataset_number = models.PositiveIntegerField(_("dataset version"), null=True, blank=True)
+    row_count = models.PositiveBigIntegerField(_("rows"), default=0)
+    failure = models.CharField(_("why it failed"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("checking started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("checking finished"), null=True, blank=True)
+
+    objects = InsightsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "dataset_number"],
+                condition=models.Q(dataset_number__isnull=False),
+                name="extract_upload_dataset_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {str(self.pk)[:8]}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.RECEIVED, self.Status.VALIDATING)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry["bytes"] for entry in self.files)
+
+
+class MetricRun(BaseModel):
+    """The metric catalogue run on one dataset version of an organisation."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="metric_runs",
+        verbose_name=_("organisation"),
+    )
+    upload = models.ForeignKey(
+        ExtractUpload,
+        on_delete=models.PROTECT,
+        related_name="metric_runs",
+        null=True,
+        blank=True,
+        verbose_name=_("upload"),
+    )
+    dataset_number = models.PositiveIntegerField(_("dataset version"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="metric_runs",
+        verbose_name=_("started by"),
+    )
+    started_by_system = models.CharField(
+        _("started by a system process"), max_length=40, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    progress_text = models.CharField(_("current step"), max_length=200, blank=True)
+    progress_done = models.PositiveIntegerField(_("steps done"), default=0)
+    results_path = models.CharField(_("results"), max_length=500, blank=True)
+    result_rows = models.PositiveBigIntegerField(_("result rows"), default=0)
+    # [{"metric": ..., "period_type": ..., "rows": ...}]: what the results page lists
+    summary = models.JSONField(_("summary"), default=list)
+    failure = models.CharField(_("why it failed"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = InsightsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"metric run {str(self.pk)[:8]} on v{self.dataset_number:04d}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,0 +1,154 @@
+"""Staff pages for extracts: upload, progress and outcome, report, metric runs, history."""
+
+from itertools import chain
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from pcref.insights import presenters, services
+from pcref.insights.files import UploadRefused
+from pcref.insights.forms import ExtractUploadForm
+from pcref.insights.models import ExtractUpload, MetricRun
+from pcref.insights.rules import Perm
+
+
+def _require(request, perm, target=None):
+    if not request.user.has_perm(perm, target):
+        raise PermissionDenied
+
+
+def _upload(request, pk) -> ExtractUpload:
+    upload = get_object_or_404(
+        ExtractUpload.objects.visible_to(request.user).select_related("uploaded_by"), pk=pk
+    )
+    _require(request, Perm.UPLOAD_EXTRACTS, upload)
+    return upload
+
+
+def _run(request, pk) -> MetricRun:
+    run = get_object_or_404(
+        MetricRun.objects.visible_to(request.user).select_related("started_by"), pk=pk
+    )
+    _require(request, Perm.UPLOAD_EXTRACTS, run)
+    return run
+
+
+def _refreshing(request, response, running: bool):
+    """While work runs, the page reloads itself (an HTTP Refresh header: no script needed,
+    and no <meta> refresh, which axe rightly flags); ?refresh=off stops it."""
+    if running and request.GET.get("refresh") != "off":
+        response["Refresh"] = str(settings.INSIGHTS_REFRESH_SECONDS)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    _require(request, Perm.UPLOAD_EXTRACTS, None)
+    posted = request.method == "POST"
+    form = ExtractUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            received = services.receive_upload(form.cleaned_data["files"], by=request.user)
+        except UploadRefused as refusal:
+            form.add_error("files", str(refusal))
+        else:
+            messages.success(request, _("Files received. They are being checked."))
+            return redirect("insights_staff:upload", received.pk)
+    return render(request, "insights/staff/upload.jinja", {"form": form})
+
+
+@require_safe
+def upload_detail(request, pk):
+    upload = _upload(request, pk)
+    runs = list(upload.metric_runs.select_related("started_by"))
+    presenter = presenters.UploadPresenter(upload, runs)
+    response = render(
+        request,
+        "insights/staff/upload-detail.jinja",
+        {"upload": presenter, "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS},
+    )
+    return _refreshing(request, response, presenter.anything_running)
+
+
+@require_safe
+def report(request, pk):
+    upload = _upload(request, pk)
+    if not upload.report_path:
+        raise Http404
+    presenter = presenters.ReportPresenter(upload)
+    page = Paginator(presenter.groups, 20).get_page(request.GET.get("page"))
+    context = {"upload": presenters.UploadPresenter(upload, []), "report": presenter, "page": page}
+    return render(request, "insights/staff/report.jinja", context)
+
+
+@require_safe
+def report_csv(request, pk):
+    upload = _upload(request, pk)
+    path = Path(upload.report_path or "/nonexistent") / "report.csv"
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"validation-report-{str(upload.pk)[:8]}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@require_safe
+def run_detail(request, pk):
+    run = _run(request, pk)
+    presenter = presenters.RunPresenter(run)
+    context = {
+        "run": presenter,
+        "can_rerun": request.user.has_perm(Perm.RUN_METRICS, run) and not run.is_running,
+        "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS,
+    }
+    response = render(request, "insights/staff/run.jinja", context)
+    return _refreshing(request, response, presenter.is_running)
+
+
+@require_safe
+def run_download(request, pk, file_format):
+    run = _run(request, pk)
+    if file_format not in ("csv", "parquet") or run.status != MetricRun.Status.DONE:
+        raise Http404
+    path = Path(run.results_path) / f"results.{file_format}"
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"results-{run.organisation.ods_code or 'pcref'}-v{run.dataset_number:04d}."
+        f"{file_format}",
+    )
+
+
+@require_POST
+def rerun(request, pk):
+    run = _run(request, pk)
+    _require(request, Perm.RUN_METRICS, run)
+    new_run = services.queue_metric_run(run.organisation, run.dataset_number, by=request.user)
+    messages.success(request, _("The metrics will run again on this dataset version."))
+    return redirect("insights_staff:run", new_run.pk)
+
+
+@require_safe
+def history(request):
+    _require(request, Perm.UPLOAD_EXTRACTS, None)
+    uploads = ExtractUpload.objects.visible_to(request.user).select_related("uploaded_by")
+    runs = MetricRun.objects.visible_to(request.user).select_related("started_by")
+    rows = sorted(
+        (presenters.HistoryRow(record) for record in chain(uploads, runs)),
+        key=lambda row: row.sort_key,
+        reverse=True,
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "insights/staff/history.jinja", {"page": page})
