@@ -17,7 +17,7 @@ numpy and pyarrow only; never imports Django. Fully vectorised: no Python loop p
 
 Modules: `model` (the simulated trust: catchment, services, code choices, rate factors),
 `parameters` (`Disparities`, `RecordingQuality`, `GroundTruth`), `generator` (`generate`) and
-`truth` (ground_truth.json). `python -m pcref.analytics.synth OUT_DIR --people N` times a run.
+`truth` (ground_truth.json). `pcref synth --out OUT_DIR --people N` writes one from the command line.
 """
 
 from pcref.analytics.synth.generator import generate
