@@ -7,13 +7,15 @@ and SPC work on the small aggregated tables, giving one long results table."""
 #    table with the same timing share one plan, so a table is scanned once for all its metrics.
 # 2. A plan compiles to Ibis: the table joined to its person (ethnicity, sex, age band), a
 #    0/1 flag per measure, and one aggregation to the finest grain needed (month, organisation,
-#    service, NHS code, ethnicity status, sex, age band), so each table is scanned once. Distinct
-#    people are counted per person first, from a cached per-person table, once per period type
-#    and per location level that some metric of those people asks for.
+#    service, NHS code, ethnicity status, sex, age band). Distinct people are counted from the
+#    plan's rows cached as a temporary table: one aggregation by person per period type and
+#    location level that some metric of those people asks for.
 # 3. The backend returns small tables; pandas rolls them up to quarters, financial years and
 #    group schemes "wide" (a column per measure, so a table's measures share each group-by),
-#    and `stats` adds values, limits and ratios on whole arrays at once.
-# 4. `spc.xmr` flags each monthly series; the rows are returned as one pyarrow Table.
+#    and `stats` adds values, limits and ratios on whole arrays at once (DSRs with
+#    `stats.dsr_many`, their ratios with `stats.dsr_ratio_many`).
+# 4. `spc.xmr_many` flags every monthly series of a metric at once; the rows are returned as one
+#    pyarrow Table.
 # pcref.analytics only: this module never imports Django.
 
 import datetime as dt
@@ -47,7 +49,7 @@ from pcref.analytics.metrics.definitions import (
     MetricDefinition,
     standard_weights,
 )
-from pcref.analytics.spc import xmr
+from pcref.analytics.spc import xmr_many
 
 __all__ = [
     "CATALOGUE",
@@ -471,13 +473,12 @@ class _Compiler:
             return _rolled_up(_frame(counts), grains, columns)
 
         if personal:
-            people = (
-                table.group_by(["_person", *fine])
-                .aggregate(
-                    **{m.key: table[m.key].sum() for m in plan.measures if m.kind != "values"}
-                )
-                .cache()
-            )
+            # the rows with only the columns the counts need, cached: every count of people
+            # groups them by person and period itself, so grouping them by person and month
+            # first saves nothing (referrals are about one per person and month) and cost
+            # twice the rest of the pass at national scale
+            counted = [m.key for m in plan.measures if m.kind != "values"]
+            people = table.select("_person", *fine, *counted).cache()
             try:
                 if additive:
                     result.fine = sums(people)
@@ -914,9 +915,8 @@ def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataF
     """People with exactly 1..width events, one row per row of `rows` (joined on keys)."""
     if frequencies.empty:
         return np.zeros((len(rows), width))
-    pivot = frequencies.pivot_table(
-        index=keys, columns="times", values="persons", aggfunc="sum", fill_value=0
-    )
+    # unique by keys and frequency already (grouped sums): unstack, cheaper than pivot_table
+    pivot = frequencies.set_index([*keys, "times"])["persons"].unstack("times", fill_value=0)
     pivot = pivot.reindex(columns=range(1, width + 1), fill_value=0)
     aligned = pivot.reindex(pd.MultiIndex.from_frame(rows[keys]), fill_value=0)
     return aligned.to_numpy(float)
@@ -1021,25 +1021,32 @@ def _summarise_values(rows: pd.DataFrame, statistic: str, confidence) -> pd.Data
 # --- Age-standardised rates -------------------------------------------------------------------
 
 
-def _band_arrays(frame: pd.DataFrame, index: list[str], value: str, width: int | None):
-    """Counts by age band (by age band and frequency 1..width) for each index value, as a
-    mapping from index to an array of shape (bands,) or (bands, width)."""
-    columns = ["age_band"] if width is None else ["age_band", "times"]
+def _band_table(frame: pd.DataFrame, index: list[str], value: str, width: int | None):
+    """Counts by age band (by age band and frequency 1..width) for each index value: a frame
+    indexed by `index` with one column per band (per band and frequency), so that the rows a
+    metric needs are picked out with one reindex."""
     frame = frame[frame["age_band"].isin(list(AGE_BANDS))]
     if frame.empty:
-        return {}
-    pivot = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum")
+        return None
+    columns = ["age_band"] if width is None else ["age_band", "times"]
     if width is None:
         full = pd.Index(list(AGE_BANDS), name="age_band")
     else:
         full = pd.MultiIndex.from_product(
             [list(AGE_BANDS), range(1, width + 1)], names=["age_band", "times"]
         )
-    pivot = pivot.reindex(columns=full, fill_value=0).fillna(0)
-    shape = (len(AGE_BANDS),) if width is None else (len(AGE_BANDS), width)
-    arrays = pivot.to_numpy(float).reshape((len(pivot), *shape))
-    labels = pivot.index if len(index) > 1 else [(label,) for label in pivot.index]
-    return dict(zip(labels, arrays, strict=True))
+    pivot = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum")
+    return pivot.reindex(columns=full, fill_value=0).fillna(0)
+
+
+def _band_rows(table: pd.DataFrame | None, keys: pd.DataFrame, shape: tuple, fill=0.0):
+    """The rows of a `_band_table` for each row of `keys` (`fill` where it has none), as an
+    array of shape (rows, *shape)."""
+    if table is None or keys.empty:
+        return np.full((len(keys), *shape), fill)
+    wanted = pd.MultiIndex.from_frame(keys) if keys.shape[1] > 1 else pd.Index(keys.iloc[:, 0])
+    aligned = table.reindex(wanted, fill_value=fill)
+    return aligned.to_numpy(float).reshape((len(keys), *shape))
 
 
 def _dsr_method(independent: bool) -> str:
@@ -1049,8 +1056,9 @@ def _dsr_method(independent: bool) -> str:
 
 
 class _Standardiser:
-    """DSRs (stats.dsr) and DSR ratios (stats.dsr_ratio) of one metric, with ESP2013 weights
-    collapsed into the extract's age bands (`standard_weights`)."""
+    """DSRs and DSR ratios of one metric, with ESP2013 weights collapsed into the extract's age
+    bands (`standard_weights`): every row of a metric in one call of `stats.dsr_many` and
+    `stats.dsr_ratio_many`, as a loop of one-group calls cost seconds at trust scale."""
 
     def __init__(self, definition, counts: _Counts, measures, population: _Population, schemes):
         self.definition = definition
@@ -1063,67 +1071,66 @@ class _Standardiser:
             value, extra = "persons", ["age_band", "times"]
             long = pd.concat([counts.long(m) for m in source], ignore_index=True)
             self.width = max(1, int(long["times"].max()) if not long.empty else 1)
+        self.shape = (len(AGE_BANDS),) if self.width is None else (len(AGE_BANDS), self.width)
         grouped = counts.grouped(source, schemes, value, extra)
-        self.counts = _band_arrays(grouped, _GROUP_KEYS, value, self.width)
+        self.counts = _band_table(grouped, _GROUP_KEYS, value, self.width)
         self.reference_counts = {
-            group: _band_arrays(
+            group: _band_table(
                 counts.reference(source, group, value, extra), _ROW_KEYS, value, self.width
             )
             for group in definition.comparison_groups
         }
         residents = population.residents(["age_band"])
-        self.populations = _band_arrays(residents, ["group_scheme", "group"], "population", None)
+        self.populations = _band_table(residents, ["group_scheme", "group"], "population", None)
         self.reference_populations = {}
         for group in definition.comparison_groups:
             people = population.reference(group, ["age_band"]).set_index("age_band")
             self.reference_populations[group] = (
                 people["population"].reindex(list(AGE_BANDS), fill_value=0).to_numpy(float)
             )
-        years = population.years
-        self.years = dict(
-            zip(
-                zip(years["period_type"], years["period_key"], strict=True),
-                years["years"],
-                strict=True,
-            )
+        self.years = population.years.set_index(["period_type", "period_key"])["years"]
+
+    def _frequencies(self) -> dict:
+        if self.width is None:
+            return {}
+        return {"independent_events": False, "frequencies": np.arange(1, self.width + 1)}
+
+    def _candidates(self, rows: pd.DataFrame) -> "_Candidates":
+        """Rows with 10 events or more (§5: fewer give no DSR) whose groups have a population
+        in every age band, with their counts, person-years and years as arrays."""
+        enough = rows["numerator"].to_numpy(float) >= stats.SMALL_COUNT
+        chosen = rows[enough]
+        bands = (len(AGE_BANDS),)
+        residents = _band_rows(
+            self.populations, chosen[["group_scheme", "group"]], bands, fill=np.nan
         )
-
-    def _arguments(self, counts, populations) -> dict:
-        arguments = {"counts": counts, "populations": populations, "age_bands": AGE_BANDS}
-        if self.width is not None:
-            arguments["independent_events"] = False
-            arguments["frequencies"] = np.arange(1, self.width + 1)
-        return arguments
-
-    def _zero(self):
-        return np.zeros((len(AGE_BANDS),) if self.width is None else (len(AGE_BANDS), self.width))
-
-    def _candidates(self, rows):
-        """Rows with 10 events or more (§5: fewer give no DSR), with their inputs."""
-        enough = np.flatnonzero(rows["numerator"].to_numpy(float) >= stats.SMALL_COUNT)
-        columns = {name: rows[name].to_numpy(object)[enough] for name in _GROUP_KEYS}
-        for position, index in enumerate(enough):
-            key = tuple(columns[name][position] for name in _GROUP_KEYS)
-            populations = self.populations.get(key[4:])
-            if populations is None or not (populations > 0).all():
-                continue
-            years = self.years[key[:2]]
-            counts = self.counts.get(key, self._zero())
-            yield index, key, counts, populations * years, years
+        usable = (residents > 0).all(axis=1)  # a missing population (NaN) is not > 0
+        chosen, residents = chosen[usable], residents[usable]
+        periods = pd.MultiIndex.from_frame(chosen[["period_type", "period_key"]])
+        years = self.years.reindex(periods).to_numpy(float)
+        return _Candidates(
+            index=np.flatnonzero(enough)[usable],
+            keys=chosen,
+            counts=_band_rows(self.counts, chosen[_GROUP_KEYS], self.shape),
+            populations=residents * years[:, None],
+            years=years,
+        )
 
     def estimates(self, rows: pd.DataFrame, confidence) -> pd.DataFrame:
         value = np.full(len(rows), np.nan)
         lower, upper = value.copy(), value.copy()
-        # stats.dsr takes one group at a time: a loop over result rows (a group in a period)
-        # with 10 events or more, never over records.
-        for index, _, counts, populations, _ in self._candidates(rows):
-            estimate = stats.dsr(
-                standard_weights=_STANDARD_WEIGHTS,
-                confidence=confidence,
-                multiplier=self.definition.multiplier,
-                **self._arguments(counts, populations),
+        found = self._candidates(rows)
+        if len(found.index):
+            estimate = stats.dsr_many(
+                found.counts,
+                found.populations,
+                _STANDARD_WEIGHTS,
+                confidence,
+                self.definition.multiplier,
+                age_bands=AGE_BANDS,
+                **self._frequencies(),
             )
-            value[index], lower[index], upper[index] = (
+            value[found.index], lower[found.index], upper[found.index] = (
                 estimate.value,
                 estimate.lower,
                 estimate.upper,
@@ -1135,22 +1142,22 @@ class _Standardiser:
         ratio = np.full(len(rows), np.nan)
         lower, upper = ratio.copy(), ratio.copy()
         reference_people = self.reference_populations[group]
-        for index, key, counts, populations, years in self._candidates(rows):
-            reference = self.reference_counts[group].get(key[:4], self._zero())
-            if reference.sum() < stats.SMALL_COUNT or not (reference_people > 0).all():
-                continue
-            own = self._arguments(counts, populations)
-            estimate = stats.dsr_ratio(
-                own["counts"],
-                own["populations"],
-                reference,
-                reference_people * years,
+        found = self._candidates(rows)
+        reference = _band_rows(self.reference_counts[group], found.keys[_ROW_KEYS], self.shape)
+        totals = reference.reshape(len(reference), math.prod(self.shape)).sum(axis=1)
+        usable = totals >= stats.SMALL_COUNT
+        if usable.any() and (reference_people > 0).all():
+            estimate = stats.dsr_ratio_many(
+                found.counts[usable],
+                found.populations[usable],
+                reference[usable],
+                reference_people[None, :] * found.years[usable, None],
                 _STANDARD_WEIGHTS,
                 confidence,
-                independent_events=self.independent,
-                frequencies=own.get("frequencies"),
                 age_bands=AGE_BANDS,
+                **self._frequencies(),
             )
+            index = found.index[usable]
             ratio[index], lower[index], upper[index] = (
                 estimate.value,
                 estimate.lower,
@@ -1162,6 +1169,18 @@ class _Standardiser:
             else ("log, with variance adjusted for non-independent events")
         )
         return rows.assign(ratio=ratio, ratio_lower=lower, ratio_upper=upper, ratio_method=method)
+
+
+@dataclass
+class _Candidates:
+    """The rows a metric standardises: their positions, keys, counts (rows × bands [×
+    frequencies]), person-years by band and years."""
+
+    index: np.ndarray
+    keys: pd.DataFrame
+    counts: np.ndarray
+    populations: np.ndarray
+    years: np.ndarray
 
 
 # --- One metric -------------------------------------------------------------------------------
@@ -1230,6 +1249,9 @@ def _metric_rows(definition, measures, counts: _Counts, population, confidence) 
     ethnic = rows["group_scheme"].isin(["broad", "detailed"])
     frames = [rows[~ethnic].assign(comparison_group=None)]
     compared = rows[ethnic].reset_index(drop=True)
+    own = None  # people by frequency in each compared row, the same for every reference
+    if definition.repeat_events and standardiser is None:
+        own = _own_frequencies(definition, measures, counts, compared)
     for group in definition.comparison_groups:
         if standardiser is not None:
             frames.append(
@@ -1238,8 +1260,11 @@ def _metric_rows(definition, measures, counts: _Counts, population, confidence) 
             continue
         reference = _reference_rows(definition, measures, counts, population, compared, group)
         matrices = None
-        if definition.repeat_events:
-            matrices = _frequency_matrices(definition, measures, counts, compared, group)
+        if own is not None:
+            matrices = (
+                own,
+                _reference_frequencies(definition, measures, counts, compared, group, own),
+            )
         frames.append(
             _ratios(definition, reference, matrices, confidence).assign(comparison_group=group)
         )
@@ -1262,17 +1287,20 @@ def _reference_rows(definition, measures, counts, population, rows, group) -> pd
     return rows.assign(numerator_ref=rows["numerator_ref"].fillna(0.0))
 
 
-def _frequency_matrices(definition, measures, counts, rows, group):
-    """People with exactly 1..F events in each row's group and in its reference group."""
+def _own_frequencies(definition, measures, counts, rows) -> np.ndarray:
+    """People with exactly 1..F events in each row's group (rows × F)."""
     sources = tuple(measures.frequency[t] for t in definition.tables)
     long = pd.concat([counts.long(m) for m in sources], ignore_index=True)
     width = max(1, int(long["times"].max()) if not long.empty else 1)
     own = counts.grouped(sources, _schemes(definition), "persons", ["times"])
+    return _frequency_matrix(own, _GROUP_KEYS, rows, width)
+
+
+def _reference_frequencies(definition, measures, counts, rows, group, own) -> np.ndarray:
+    """People with exactly 1..F events in each row's reference group, F as in `own`."""
+    sources = tuple(measures.frequency[t] for t in definition.tables)
     reference = counts.reference(sources, group, "persons", ["times"])
-    return (
-        _frequency_matrix(own, _GROUP_KEYS, rows, width),
-        _frequency_matrix(reference, _ROW_KEYS, rows, width),
-    )
+    return _frequency_matrix(reference, _ROW_KEYS, rows, own.shape[1])
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -1284,47 +1312,49 @@ def _empty_rows() -> pd.DataFrame:
 
 def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) -> pd.DataFrame:
     """spc_special_cause on each month of a complete monthly series (every month of the window
-    with a finite value) and spc_variation, the latest point's variation, on each of them."""
-    rows = rows.assign(spc_special_cause=None, spc_variation=None)
-    series_keys = ["organisation", "service", "group_scheme", "group"]
+    with a finite value) and spc_variation, the latest point's variation, on each of them: all
+    of a metric's series laid out as one series × month grid and charted in one call of
+    `spc.xmr_many`."""
     rows = rows.reset_index(drop=True)
+    causes = np.full(len(rows), None, dtype=object)
+    variations = causes.copy()
+    months = len(window.months)
     # every group by organisation and for the whole extract; by service, all and dataset only
     # (a chart per team and ethnic group would be too thin to read, and slow to draw)
     by_service = rows["service"] != ALL
-    monthly = rows[
+    charted = np.flatnonzero(
         (rows["period_type"] == "month")
         & (rows["group_scheme"] != "excluded")
         & (~by_service | rows["group_scheme"].isin([ALL, "dataset"]))
-    ]
-    monthly = monthly.drop_duplicates([*series_keys, "period_key"])
-    monthly = monthly[np.isfinite(monthly["value"].to_numpy(float))]
-    months = len(window.months)
-    if months < 2 or monthly.empty:
-        return rows
-    monthly = monthly.sort_values([*series_keys, "period_key"], kind="stable")
-    # series boundaries on sorted arrays: no frame per series
-    codes = monthly.groupby(series_keys, sort=False).ngroup().to_numpy()
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    values = monthly["value"].to_numpy(float)
-    causes = np.full(len(codes), None, dtype=object)
-    variations = np.full(len(codes), None, dtype=object)
-    for start, end in zip(starts, ends, strict=True):
-        if end - start != months:  # a month without a value: no chart
-            continue
-        chart = xmr(values[start:end], improvement=definition.improvement)
-        causes[start:end] = chart.special_cause
-        variations[start:end] = chart.variation
-    flags = monthly[[*series_keys, "period_key"]].assign(
-        period_type="month", _cause=causes, _variation=variations
     )
-    flags = flags[flags["_variation"].notna()]
-    if flags.empty:
-        return rows
-    rows = rows.merge(flags, on=["period_type", *series_keys, "period_key"], how="left")
-    return rows.assign(spc_special_cause=rows["_cause"], spc_variation=rows["_variation"]).drop(
-        columns=["_cause", "_variation"]
-    )
+    if months < 2 or not len(charted):
+        return rows.assign(spc_special_cause=causes, spc_variation=variations)
+    series_keys = ["organisation", "service", "group_scheme", "group"]
+    chosen = rows.iloc[charted]
+    series = chosen.groupby(series_keys, sort=False).ngroup().to_numpy()
+    keys = chosen["period_key"].to_numpy()
+    calendar = np.asarray(window.months)
+    month = np.minimum(np.searchsorted(calendar, keys), months - 1)
+    # a cell per series and month; the rows of each comparison group share it, and the first
+    # row's value is the cell's
+    cell = np.where((series >= 0) & (calendar[month] == keys), series * months + month, -1)
+    grid = np.full(max(series.max() + 1, 0) * months, np.nan)
+    cells, first = np.unique(cell, return_index=True)
+    kept = cells >= 0
+    grid[cells[kept]] = chosen["value"].to_numpy(float)[first[kept]]
+    grid = grid.reshape(-1, months)
+    complete = np.flatnonzero(np.isfinite(grid).all(axis=1))  # a month without a value: no chart
+    if not len(complete):
+        return rows.assign(spc_special_cause=causes, spc_variation=variations)
+    charts = xmr_many(grid[complete], definition.improvement)
+    cause_grid = np.full(grid.shape, None, dtype=object)
+    variation_grid = cause_grid.copy()
+    cause_grid[complete] = charts.special_cause
+    variation_grid[complete] = charts.variation[:, None]
+    flagged = cell >= 0
+    causes[charted[flagged]] = cause_grid.ravel()[cell[flagged]]
+    variations[charted[flagged]] = variation_grid.ravel()[cell[flagged]]
+    return rows.assign(spc_special_cause=causes, spc_variation=variations)
 
 
 # --- The public API ---------------------------------------------------------------------------

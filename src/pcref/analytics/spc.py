@@ -9,6 +9,7 @@
 
 import math
 import numbers
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -395,6 +396,209 @@ def xmr_with_options(values: Sequence[float] | np.ndarray, options: XmROptions) 
         variation_icon=variation_icon,
         warnings=tuple(warnings),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class XmRSeries:
+    """The points' flags of many XmR charts at once (`xmr_many`): one row per series.
+
+    Per series (1-D arrays, read-only): mean, lower, upper (NaN with no variation to draw limits
+    from), variation and variation_icon (as `XmRChart`, for each series' latest point).
+    Per point (2-D arrays, series × points, read-only): special_cause, rule and
+    special_cause_label, as `XmRChart` (None for common cause in the first two).
+    """
+
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    special_cause: np.ndarray
+    rule: np.ndarray
+    special_cause_label: np.ndarray
+    variation: np.ndarray
+    variation_icon: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.mean)
+
+
+# The labels of `_special_cause_labels` by code, in rule priority, so that many series are
+# labelled with integer arrays and the text is looked up once at the end.
+_LABELS = (
+    COMMON_CAUSE_LABEL,
+    "Above UCL",
+    "Below LCL",
+    "7 Point Trend (Increasing)",
+    "7 Point Trend (Decreasing)",
+    "2 in 3 Above CL",
+    "2 in 3 Below CL",
+    "7 Points Above CL",
+    "7 Points Below CL",
+)
+
+
+def xmr_many(
+    values: Sequence[Sequence[float]] | np.ndarray,
+    improvement: str = "increase",
+    screen_outliers: bool = True,
+) -> XmRSeries:
+    """XmR charts of many series of one length at once, with no rebase, target or fixed
+    limits: each row's flags are exactly `xmr(row, improvement, screen_outliers)`'s, from
+    whole-array rules rather than a Python loop per point (the metric engine charts over a
+    thousand monthly series).
+
+    Args:
+        values: a 2-D array, one series per row in time order: at least 2 columns, every value
+            finite (no missing values, as for `xmr`).
+        improvement: "increase" (default), "decrease" or "neutral".
+        screen_outliers: True (default) to screen moving ranges, as for `xmr`.
+
+    Returns:
+        An `XmRSeries`.
+
+    Raises:
+        ValueError: a bad option (see `XmROptions`), an array that is not 2-D, fewer than 2
+            columns, or a value that is not a finite number (naming its row and column).
+
+    >>> charts = xmr_many([[1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]] * 2)
+    >>> charts.special_cause[:, 4].tolist(), charts.variation.tolist()
+    (['improvement', 'improvement'], ['common cause', 'common cause'])
+    """
+    options = XmROptions(improvement=improvement, screen_outliers=screen_outliers)
+    y = _checked_rows(values)
+    limits = [_group_limits(row, options.screen_outliers, None) for row in y]
+    mean = np.array([limit.mean for limit in limits])
+    drawn = np.array([limit.drawn for limit in limits], dtype=bool)
+    bounds = {
+        name: np.array([getattr(limit, name) for limit in limits])
+        for name in ("lower", "upper", "near_lower", "near_upper")
+    }
+    codes = _label_codes(y, mean, drawn, bounds)
+    labels = np.array(_LABELS, dtype=object)[codes]
+    direction = _DIRECTION_SIGN[options.improvement]
+    causes = np.array([_point_type(label, direction) for label in _LABELS], dtype=object)
+    rules = np.array([_rule_of(label) for label in _LABELS], dtype=object)
+    latest = codes[:, -1]
+    icons = [_variation(label, cause) for label, cause in zip(_LABELS, causes, strict=True)]
+    variation = np.array([words for words, _ in icons], dtype=object)[latest]
+    variation_icon = np.array([icon for _, icon in icons], dtype=object)[latest]
+
+    def frozen(array: np.ndarray) -> np.ndarray:
+        array.setflags(write=False)
+        return array
+
+    return XmRSeries(
+        mean=frozen(mean),
+        lower=frozen(bounds["lower"]),
+        upper=frozen(bounds["upper"]),
+        special_cause=frozen(causes[codes]),
+        rule=frozen(rules[codes]),
+        special_cause_label=frozen(labels),
+        variation=frozen(variation),
+        variation_icon=frozen(variation_icon),
+    )
+
+
+def _checked_rows(values: object) -> np.ndarray:
+    """The series as a new 2-D float array, refusing anything `_checked_values` would."""
+    given = np.asarray(values) if not isinstance(values, (str, bytes, dict)) else None
+    if given is None or given.dtype.kind not in "iuf":
+        raise ValueError(
+            f"values must be a 2-D array of numbers, one series per row; got {reprlib.repr(values)}"
+        )
+    array = given.astype(float)  # a new array: the caller's is never frozen
+    if array.ndim != 2:
+        raise ValueError(
+            f"values must be two-dimensional, one series per row; got shape {array.shape}"
+        )
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        row, column = (int(i) for i in bad[0])
+        raise ValueError(
+            f"values must be finite numbers with none missing: row {row}, position {column} "
+            f"has {float(array[row, column])!r}"
+        )
+    if array.shape[1] < 2:
+        raise ValueError(
+            f"values needs at least 2 points per series for a moving range; got {array.shape[1]}"
+        )
+    return array
+
+
+def _windows(marks: np.ndarray, length: int) -> np.ndarray:
+    """Each point's window of `length` points ending at it (points × window), for the points
+    from the `length`-th on."""
+    return np.lib.stride_tricks.sliding_window_view(marks, length, axis=1)
+
+
+def _spread_back(marks: np.ndarray, length: int) -> np.ndarray:
+    """True at each marked point and the `length` − 1 points before it."""
+    spread = marks.copy()
+    for offset in range(1, length):
+        spread[:, :-offset] |= marks[:, offset:]
+    return spread
+
+
+def _label_codes(y: np.ndarray, mean: np.ndarray, drawn: np.ndarray, bounds) -> np.ndarray:
+    """`_special_cause_labels` for every row at once, as indices into `_LABELS`."""
+    n = y.shape[1]
+    side = np.sign(y - mean[:, None])
+    with np.errstate(invalid="ignore"):
+        outside = (y > bounds["upper"][:, None]) | (y < bounds["lower"][:, None])
+        near = (y < bounds["near_lower"][:, None]) | (y > bounds["near_upper"][:, None])
+    outside &= drawn[:, None]
+    close = ~outside & near & drawn[:, None]
+
+    # trend: the last point of 7 each strictly above (below) the one before, then its 6 before;
+    # a point in two trends takes the right-hand one's direction (`_trend_directions`)
+    trend = np.zeros(y.shape, dtype=int)
+    if n >= RUN_LENGTH:
+        steps = _windows(np.sign(np.diff(y, axis=1)), RUN_LENGTH - 1)
+        trend[:, RUN_LENGTH - 1 :] = (steps == 1).all(axis=2).astype(int) - (steps == -1).all(
+            axis=2
+        )
+    direction = np.zeros(y.shape, dtype=int)
+    for offset in range(min(RUN_LENGTH, n)):  # later ends overwrite earlier ones
+        ends = trend[:, offset:]
+        direction[:, : n - offset] = np.where(ends != 0, ends, direction[:, : n - offset])
+    in_trend = _spread_back(trend != 0, RUN_LENGTH)
+
+    # two in three: a window of 3 on one side of the mean with at least 2 close to a limit
+    fired = np.zeros(y.shape, dtype=bool)
+    if n >= 3:
+        fired[:, : n - 2] = (_windows(close, 3).sum(axis=2) >= 2) & (
+            np.abs(_windows(side, 3).sum(axis=2)) == 3
+        )
+    two_of_three = _spread_back_forward(fired, 3) & close
+
+    # shift: 7 or more points on one side of the mean, the 7th and later marked, then spread
+    shift = np.zeros(y.shape, dtype=bool)
+    if n >= RUN_LENGTH:
+        runs = _windows(side, RUN_LENGTH)
+        shift[:, RUN_LENGTH - 1 :] = (side[:, RUN_LENGTH - 1 :] != 0) & (
+            runs == side[:, RUN_LENGTH - 1 :, None]
+        ).all(axis=2)
+    in_shift = _spread_back(shift, RUN_LENGTH)
+
+    above = side > 0
+    codes = np.select(
+        [outside, in_trend, two_of_three, in_shift],
+        [
+            np.where(side == 1, 1, 2),
+            np.where(direction == 1, 3, 4),
+            np.where(above, 5, 6),
+            np.where(above, 7, 8),
+        ],
+        default=0,
+    )
+    return codes
+
+
+def _spread_back_forward(starts: np.ndarray, length: int) -> np.ndarray:
+    """True at each window's first point and the `length` − 1 points after it."""
+    spread = starts.copy()
+    for offset in range(1, length):
+        spread[:, offset:] |= starts[:, :-offset]
+    return spread
 
 
 # --- Input ------------------------------------------------------------------------------------

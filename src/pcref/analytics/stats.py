@@ -37,7 +37,9 @@ __all__ = [
     "byar_interval",
     "confidence_level",
     "dsr",
+    "dsr_many",
     "dsr_ratio",
+    "dsr_ratio_many",
     "exact_poisson_interval",
     "funnel_limits",
     "funnel_significance",
@@ -608,10 +610,89 @@ def _weights(name: str, weights: Any, kind: str) -> tuple[tuple[str, ...], np.nd
 
 @dataclass(frozen=True)
 class _StandardisedParts:
-    value: float  # DSR on the unit scale (before the multiplier)
-    variance: float  # vardsr, or custom_vardsr for non-independent events, on the unit scale
-    events: float  # O, total events
+    """Each group's DSR, its variance and its events, as arrays with one entry per group."""
+
+    value: np.ndarray  # DSR on the unit scale (before the multiplier)
+    variance: np.ndarray  # vardsr, or custom_vardsr for non-independent events, on the unit scale
+    events: np.ndarray  # O, total events
     method: str
+
+
+def _dsr_method(independent_events: bool) -> str:
+    if not isinstance(independent_events, bool):
+        raise TypeError(f"independent_events must be True or False; got {independent_events!r}")
+    if independent_events:
+        return "Dobson"
+    return "Dobson, with confidence adjusted for non-independent events"
+
+
+def _frequency_weights(independent_events: bool, frequencies: Any) -> np.ndarray | None:
+    """The checked event frequencies of the columns of counts; None for independent events."""
+    if independent_events:
+        if frequencies is not None:
+            raise ValueError(
+                "frequencies is used only when independent_events is False; got "
+                f"{reprlib.repr(frequencies)}"
+            )
+        return None
+    if frequencies is None:
+        raise ValueError(
+            "frequencies must be given when independent_events is False: the number of "
+            "events each column of counts is for, such as [1, 2, 3]"
+        )
+    weights = _numbers("frequencies", frequencies)
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(
+            f"frequencies must be a list of event frequencies; got {reprlib.repr(frequencies)}"
+        )
+    _refuse("frequencies", weights, np.isnan(weights), "not missing")
+    _at_least_zero("frequencies", weights)
+    return weights
+
+
+def _in_order_sum(array: np.ndarray, axis: int) -> np.ndarray:
+    """The sum along `axis`, adding its entries in order. numpy's `sum` adds pairwise or in
+    order depending on the array's shape, so a group summed alone and among others could
+    differ in the last bit; added in order, each group gets the same bits either way."""
+    parts = np.moveaxis(array, axis, 0)
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _standardised(
+    counts: np.ndarray,
+    populations: np.ndarray,
+    weights: np.ndarray,
+    frequency_weights: np.ndarray | None,
+    method: str,
+) -> _StandardisedParts:
+    """§5's arithmetic for every group (row) at once: counts (groups × bands, or groups × bands
+    × frequencies of people), populations (groups × bands), both already checked and in the
+    standard's band order. `dsr` runs it on one row and every sum adds in order, so a group
+    gives the same bits alone or among others."""
+    if frequency_weights is None:
+        events = counts
+        people = None
+    else:
+        people = counts
+        # total events per band: Σ_f f · persons_f
+        events = _in_order_sum(people * frequency_weights, axis=-1)
+    total_weight = weights.sum()
+    weight_per_person = weights / populations
+    value = _in_order_sum(events * weight_per_person, axis=-1) / total_weight
+    if people is None:
+        variance = _in_order_sum(events * weight_per_person**2, axis=-1) / total_weight**2
+    else:
+        # custom_vardsr = Σ_f f² · vardsr_f, with vardsr_f from the people with f events (§5)
+        squares = (weight_per_person**2)[..., None]
+        by_frequency = _in_order_sum(people * squares, axis=-2) / total_weight**2
+        variance = _in_order_sum(frequency_weights**2 * by_frequency, axis=-1)
+    total = _in_order_sum(events, axis=-1)
+    missing = np.isnan(populations).any(axis=-1)  # missing in, missing out
+    value, variance, total = (np.where(missing, np.nan, a) for a in (value, variance, total))
+    return _StandardisedParts(value, variance, total, method)
 
 
 def _dsr_parts(
@@ -624,8 +705,7 @@ def _dsr_parts(
     suffix: str = "",
 ) -> _StandardisedParts:
     labels, weights = _weights(f"standard_weights{suffix}", standard_weights, "age band")
-    if not isinstance(independent_events, bool):
-        raise TypeError(f"independent_events must be True or False; got {independent_events!r}")
+    method = _dsr_method(independent_events)
     where = ("age band", labels)
     joined = {
         "labels": labels,
@@ -636,47 +716,77 @@ def _dsr_parts(
     }
     populations = _aligned(f"populations{suffix}", populations, **joined)
     _more_than_zero(f"populations{suffix}", populations, where)
-    if independent_events:
-        if frequencies is not None:
-            raise ValueError(
-                "frequencies is used only when independent_events is False; got "
-                f"{reprlib.repr(frequencies)}"
-            )
-        events = _aligned(f"counts{suffix}", counts, **joined)
-        _at_least_zero(f"counts{suffix}", events, where)
-        events = np.nan_to_num(events, nan=0.0)  # §5: a missing count is treated as 0
-        people = frequency_weights = None
-        method = "Dobson"
-    else:
-        if frequencies is None:
-            raise ValueError(
-                "frequencies must be given when independent_events is False: the number of "
-                "events each column of counts is for, such as [1, 2, 3]"
-            )
-        frequency_weights = _numbers("frequencies", frequencies)
-        if frequency_weights.ndim != 1 or frequency_weights.size == 0:
-            raise ValueError(
-                f"frequencies must be a list of event frequencies; got {reprlib.repr(frequencies)}"
-            )
-        _refuse("frequencies", frequency_weights, np.isnan(frequency_weights), "not missing")
-        _at_least_zero("frequencies", frequency_weights)
-        people = _aligned(f"counts{suffix}", counts, **joined, columns=frequency_weights.size)
-        _at_least_zero(f"counts{suffix}", people, where)
-        people = np.nan_to_num(people, nan=0.0)
-        events = people @ frequency_weights  # total events per band: Σ_f f · persons_f
-        method = "Dobson, with confidence adjusted for non-independent events"
-    if np.isnan(populations).any():  # missing in, missing out
-        return _StandardisedParts(math.nan, math.nan, math.nan, method)
-    total_weight = weights.sum()
-    weight_per_person = weights / populations
-    value = float((events * weight_per_person).sum() / total_weight)
-    if people is None:
-        variance = (events * weight_per_person**2).sum() / total_weight**2
-    else:
-        # custom_vardsr = Σ_f f² · vardsr_f, with vardsr_f from the people with f events (§5)
-        by_frequency = (people * (weight_per_person**2)[:, None]).sum(axis=0) / total_weight**2
-        variance = (frequency_weights**2 * by_frequency).sum()
-    return _StandardisedParts(value, float(variance), float(events.sum()), method)
+    frequency_weights = _frequency_weights(independent_events, frequencies)
+    columns = None if frequency_weights is None else frequency_weights.size
+    counts = _aligned(f"counts{suffix}", counts, **joined, columns=columns)
+    _at_least_zero(f"counts{suffix}", counts, where)
+    counts = np.nan_to_num(counts, nan=0.0)  # §5: a missing count is treated as 0
+    return _standardised(counts[None], populations[None], weights, frequency_weights, method)
+
+
+def _dobson(parts: _StandardisedParts, level: float | None, scale: float):
+    """Value and Dobson limits of each group; NaN below 10 events (§5) or without a level."""
+    reported = parts.events >= SMALL_COUNT  # "dsr NA for total count < 10" (§5); also NaN
+    value = np.where(reported, parts.value * scale, np.nan)
+    if level is None:
+        return value, np.full(value.shape, np.nan), np.full(value.shape, np.nan)
+    observed = np.where(reported, parts.events, np.nan)
+    lower, upper = _byar(observed, _z(level))
+    with np.errstate(all="ignore"):
+        spread = np.sqrt(parts.variance / observed) * scale
+        return value, value + spread * (lower - observed), value + spread * (upper - observed)
+
+
+def _band_axis(
+    name: str, array: Any, labels: tuple[str, ...], age_bands: Sequence[str], ndim: int
+) -> np.ndarray:
+    """An array of groups × age bands (× frequencies) with its bands put in the standard's order,
+    joined by the labels `age_bands` gives the second axis."""
+    array = _numbers(name, array)
+    if array.ndim != ndim:
+        axes = "groups × age bands" + (" × frequencies" if ndim == 3 else "")
+        raise ValueError(f"{name} must have {ndim} axes ({axes}); it has shape {array.shape}")
+    if array.shape[1] != len(age_bands):
+        raise ValueError(
+            f"{name} must have one column per age band in age_bands ({len(age_bands)}); "
+            f"it has shape {array.shape}"
+        )
+    _check_labels("age_bands", list(age_bands), labels, "age band", "standard_weights")
+    return array[:, [list(age_bands).index(label) for label in labels]]
+
+
+def _many_parts(
+    counts: Any,
+    populations: Any,
+    standard_weights: Any,
+    independent_events: bool,
+    frequencies: Any,
+    age_bands: Sequence[str],
+    suffix: str = "",
+) -> _StandardisedParts:
+    """`_dsr_parts` for many groups: arrays whose rows are groups and columns `age_bands`."""
+    labels, weights = _weights(f"standard_weights{suffix}", standard_weights, "age band")
+    method = _dsr_method(independent_events)
+    if isinstance(age_bands, str) or not isinstance(age_bands, Sequence):
+        raise ValueError(f"age_bands must be a list of age band labels; got {age_bands!r}")
+    frequency_weights = _frequency_weights(independent_events, frequencies)
+    ndim = 2 if frequency_weights is None else 3
+    populations = _band_axis(f"populations{suffix}", populations, labels, age_bands, 2)
+    counts = _band_axis(f"counts{suffix}", counts, labels, age_bands, ndim)
+    if counts.shape[0] != populations.shape[0]:
+        raise ValueError(
+            f"counts{suffix} and populations{suffix} must have one row per group each: "
+            f"{counts.shape[0]} and {populations.shape[0]}"
+        )
+    if frequency_weights is not None and counts.shape[2] != frequency_weights.size:
+        raise ValueError(
+            f"counts{suffix} must have one value per frequency ({frequency_weights.size}) on its "
+            f"last axis; it has shape {counts.shape}"
+        )
+    _more_than_zero(f"populations{suffix}", populations)
+    _at_least_zero(f"counts{suffix}", counts)
+    counts = np.nan_to_num(counts, nan=0.0)  # §5: a missing count is treated as 0
+    return _standardised(counts, populations, weights, frequency_weights, method)
 
 
 def dsr(
@@ -732,20 +842,53 @@ def dsr(
     parts = _dsr_parts(
         counts, populations, standard_weights, independent_events, frequencies, age_bands
     )
-    if not parts.events >= SMALL_COUNT:  # "dsr NA for total count < 10" (§5); also NaN
-        return Estimate(math.nan, math.nan, math.nan, parts.method)
-    value = parts.value * scale
-    if level is None:
-        return Estimate(value, math.nan, math.nan, parts.method)
-    observed = np.asarray(parts.events)
-    lower, upper = _byar(observed, _z(level))
-    spread = math.sqrt(parts.variance / parts.events) * scale
-    return Estimate(
-        value,
-        value + spread * (float(lower) - parts.events),
-        value + spread * (float(upper) - parts.events),
-        parts.method,
+    value, lower, upper = _dobson(parts, level, scale)
+    return Estimate(float(value[0]), float(lower[0]), float(upper[0]), parts.method)
+
+
+def dsr_many(
+    counts: Any,
+    populations: Any,
+    standard_weights: Mapping[str, float],
+    confidence: float | None = 0.95,
+    multiplier: float = 100_000,
+    independent_events: bool = True,
+    frequencies: Any = None,
+    *,
+    age_bands: Sequence[str],
+) -> Estimate:
+    """Directly standardised rates of many groups at once: `dsr` on each row, without a Python
+    loop over the groups (the metric engine has thousands of groups and periods).
+
+    Args:
+        counts: events, an array of groups × age bands; with `independent_events` False,
+            groups × age bands × frequencies (people with exactly f events). Missing counts
+            are treated as 0 (§5).
+        populations: population, an array of groups × age bands; each more than 0.
+        standard_weights, confidence, multiplier, independent_events, frequencies: as for `dsr`.
+        age_bands: the labels of the second axis of counts and populations, joined to the
+            standard's labels (any order).
+
+    Returns:
+        Estimate whose value, lower and upper are arrays with one entry per group, each equal
+        to `dsr` on that group alone (the same arithmetic), and the method as for `dsr`.
+
+    Raises:
+        ValueError: as for `dsr`; arrays of the wrong number of axes, groups, bands or
+            frequencies.
+
+    >>> populations = [[weight * 3 for weight in ESP2013.values()]] * 2
+    >>> counts = [[6] * len(ESP2013), [12] * len(ESP2013)]
+    >>> dsr_many(counts, populations, ESP2013, age_bands=list(ESP2013)).value.round(3).tolist()
+    [38.0, 76.0]
+    """
+    level = _level(confidence)
+    scale = _positive("multiplier", multiplier)
+    parts = _many_parts(
+        counts, populations, standard_weights, independent_events, frequencies, age_bands
     )
+    value, lower, upper = _dobson(parts, level, scale)
+    return Estimate(value, lower, upper, parts.method)
 
 
 # --- Indirect standardisation (§6) ------------------------------------------------------------
@@ -1247,18 +1390,80 @@ def dsr_ratio(
         _dsr_parts(counts, people, standard_weights, independent_events, frequencies, age_bands, s)
         for counts, people, s in ((counts1, populations1, "1"), (counts2, populations2, "2"))
     ]
-    method = (
-        "log" if independent_events else "log, with variance adjusted for non-independent events"
-    )
-    if not all(group.events >= SMALL_COUNT for group in groups):
-        return Estimate(math.nan, math.nan, math.nan, method)
-    first, second = groups
-    ratio = first.value / second.value
-    if level is None:
-        return Estimate(ratio, math.nan, math.nan, method)
-    standard_error = math.sqrt(first.variance / first.value**2 + second.variance / second.value**2)
-    lower, upper = _log_limits(np.asarray(ratio), standard_error, _z(level))
-    return Estimate(ratio, float(lower), float(upper), method)
+    ratio, lower, upper = _ratio_of_dsrs(*groups, level)
+    return Estimate(float(ratio[0]), float(lower[0]), float(upper[0]), _dsr_ratio_method(groups))
+
+
+def _dsr_ratio_method(groups: Sequence[_StandardisedParts]) -> str:
+    if groups[0].method == "Dobson":
+        return "log"
+    return "log, with variance adjusted for non-independent events"
+
+
+def _ratio_of_dsrs(first: _StandardisedParts, second: _StandardisedParts, level: float | None):
+    """DSR₁/DSR₂ and its log limits for each pair of groups; NaN where either has fewer than
+    10 events (§5, §8.4), and NaN limits without a level."""
+    reported = (first.events >= SMALL_COUNT) & (second.events >= SMALL_COUNT)
+    with np.errstate(all="ignore"):
+        ratio = np.where(reported, first.value / second.value, np.nan)
+        if level is None:
+            return ratio, np.full(ratio.shape, np.nan), np.full(ratio.shape, np.nan)
+        # float_power is libm's pow, as Python's ** on a float: the bits `dsr_ratio` has always
+        # given (numpy's ** squares by multiplying, which differs in the last bit now and then)
+        standard_error = np.sqrt(
+            first.variance / np.float_power(first.value, 2)
+            + second.variance / np.float_power(second.value, 2)
+        )
+    lower, upper = _log_limits(ratio, standard_error, _z(level))
+    return ratio, lower, upper
+
+
+def dsr_ratio_many(
+    counts1: Any,
+    populations1: Any,
+    counts2: Any,
+    populations2: Any,
+    standard_weights: Mapping[str, float],
+    confidence: float | None = 0.95,
+    independent_events: bool = True,
+    frequencies: Any = None,
+    *,
+    age_bands: Sequence[str],
+) -> Estimate:
+    """Ratios of directly standardised rates for many pairs of groups at once: `dsr_ratio` on
+    each row, without a Python loop over the pairs.
+
+    Args:
+        counts1, populations1: the groups of interest, one row each, as for `dsr_many`.
+        counts2, populations2: each row's reference group, as for `dsr_many`.
+        standard_weights, confidence, independent_events, frequencies: as for `dsr_ratio`.
+        age_bands: the labels of the second axis of all four arrays.
+
+    Returns:
+        Estimate whose value, lower and upper are arrays with one entry per row, each equal to
+        `dsr_ratio` on that row alone (the same arithmetic); the method as for `dsr_ratio`.
+
+    Raises:
+        ValueError: as for `dsr_many`, naming the argument (counts1, populations2, ...).
+
+    >>> populations = [[weight * 3 for weight in ESP2013.values()]]
+    >>> twice, once = [[12] * len(ESP2013)], [[6] * len(ESP2013)]
+    >>> bands = list(ESP2013)
+    >>> dsr_ratio_many(twice, populations, once, populations, ESP2013, age_bands=bands).value
+    array([2.])
+    """
+    level = _level(confidence)
+    groups = [
+        _many_parts(counts, people, standard_weights, independent_events, frequencies, age_bands, s)
+        for counts, people, s in ((counts1, populations1, "1"), (counts2, populations2, "2"))
+    ]
+    if groups[0].value.shape != groups[1].value.shape:
+        raise ValueError(
+            "counts1 and counts2 must have one row per pair of groups each: "
+            f"{groups[0].value.size} and {groups[1].value.size}"
+        )
+    ratio, lower, upper = _ratio_of_dsrs(*groups, level)
+    return Estimate(ratio, lower, upper, _dsr_ratio_method(groups))
 
 
 def ratio_of_independent_estimates(
