@@ -48,7 +48,17 @@ SCALES = {
 
 
 def _peak_rss_bytes() -> int:
-    """The process's peak resident set size so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """The process's peak resident set size so far.
+
+    On Linux this is VmHWM from /proc: ru_maxrss survives exec, so a phase started from a
+    large parent (fork, then exec) would report the parent's size as its own peak.
+    Elsewhere, ru_maxrss (KiB on Linux, bytes on macOS).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
@@ -240,15 +250,20 @@ def print_scale_benchmarks(
         figures = scale_benchmark(scale.people, seed, work_dir, scale.contacts_per_referral)
         results.append({"scale": name, **figures})
         memory_goal = scale.memory_goal_mb
-        met = (
-            figures["suite_seconds"] < scale.suite_goal_seconds
-            and figures["ratio"] is not None
-            and figures["ratio"] <= scale.ratio_goal
-            and (memory_goal is None or figures["peak_rss_mb"] <= memory_goal)
-        )
-        goals = f"suite < {scale.suite_goal_seconds:g} s, suite/scan <= {scale.ratio_goal:g}"
+        goals = [
+            (
+                f"suite < {scale.suite_goal_seconds:g} s",
+                figures["suite_seconds"] < scale.suite_goal_seconds,
+            ),
+            (
+                f"suite/scan <= {scale.ratio_goal:g}",
+                figures["ratio"] is not None and figures["ratio"] <= scale.ratio_goal,
+            ),
+        ]
         if memory_goal is not None:
-            goals += f", peak <= {memory_goal / 1024:g} GB"
+            peak = max(figures["ingest_peak_rss_mb"], figures["peak_rss_mb"])
+            goals.append((f"peak <= {memory_goal / 1024:g} GB", peak <= memory_goal))
+        verdicts = "; ".join(f"{goal}: {'met' if met else 'NOT met'}" for goal, met in goals)
         print(
             f"{name}: {scale.people:,} people, {figures['rows']:,} rows\n"
             f"  ingest       {figures['ingest_seconds']:8.2f} s   peak {figures['ingest_peak_rss_mb']:8,.0f} MB\n"
@@ -256,7 +271,7 @@ def print_scale_benchmarks(
             f"   ({figures['result_rows']:,} result rows)\n"
             f"  bare scan    {figures['scan_seconds']:8.2f} s   peak {figures['scan_peak_rss_mb']:8,.0f} MB\n"
             f"  suite/scan   {figures['ratio']:8.2f}x\n"
-            f"  goals: {goals}: {'met' if met else 'NOT met'}"
+            f"  goals: {verdicts}"
         )
     return results
 
