@@ -89,6 +89,7 @@ ROOT_URLCONF = "pcref.urls"
 # so it never imports the feature apps.
 STAFF_NAVIGATION = [
     ("feedback_staff:inbox", "feedback.view_feedback", _("Feedback")),
+    ("insights_staff:dashboard", "insights.view_insights", _("Insights dashboard")),
     ("insights_staff:history", "insights.upload_extracts", _("Data uploads")),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"

@@ -1,4 +1,5 @@
-"""Who may upload extracts and run metrics: analysts and administrators of the organisation."""
+"""Who may upload extracts and run metrics (analysts and administrators of the organisation),
+and who may read its insights (those, the steering group and board viewers)."""
 
 from enum import StrEnum
 
@@ -11,11 +12,14 @@ from pcref.core.rules import has_role
 is_analyst = has_role(Role.ANALYST)
 is_administrator = has_role(Role.ADMINISTRATOR)
 is_partner_user = has_role(Role.PARTNER_USER)
+is_steering_group_member = has_role(Role.STEERING_GROUP_MEMBER)
+is_board_viewer = has_role(Role.BOARD_VIEWER)
 
 
 class Perm(StrEnum):
     UPLOAD_EXTRACTS = "insights.upload_extracts"
     RUN_METRICS = "insights.run_metrics"
+    VIEW_INSIGHTS = "insights.view_insights"
 
 
 @rules.predicate
@@ -30,3 +34,10 @@ def works_for_owner(user, target) -> bool:
 can_handle_extracts = (is_analyst | is_administrator) & ~is_partner_user & works_for_owner
 rules.add_perm(Perm.UPLOAD_EXTRACTS, can_handle_extracts)
 rules.add_perm(Perm.RUN_METRICS, can_handle_extracts)
+
+can_view_insights = (
+    (is_analyst | is_administrator | is_steering_group_member | is_board_viewer)
+    & ~is_partner_user
+    & works_for_owner
+)
+rules.add_perm(Perm.VIEW_INSIGHTS, can_view_insights)

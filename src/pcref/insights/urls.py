@@ -7,6 +7,7 @@ from pcref.insights import views
 staff_urlpatterns = (
     [
         path("", views.history, name="history"),
+        path("dashboard/", views.dashboard, name="dashboard"),
         path("uploads/new/", views.upload, name="upload_new"),
         path("uploads/<uuid:pk>/", views.upload_detail, name="upload"),
         path("uploads/<uuid:pk>/report/", views.report, name="report"),

@@ -1,4 +1,5 @@
-"""Staff pages for extracts: upload, progress and outcome, report, metric runs, history."""
+"""Staff pages for extracts: upload, progress and outcome, report, metric runs, history, and
+the overview dashboard of the latest results."""
 
 from itertools import chain
 from pathlib import Path
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from pcref.insights import dashboard as dashboards
 from pcref.insights import presenters, services
 from pcref.insights.files import UploadRefused
 from pcref.insights.forms import ExtractUploadForm
@@ -152,3 +154,14 @@ def history(request):
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "insights/staff/history.jinja", {"page": page})
+
+
+@require_safe
+def dashboard(request):
+    _require(request, Perm.VIEW_INSIGHTS, None)
+    overview = dashboards.dashboard_for(request.user.organisation_id)
+    context = {
+        "dashboard": overview,
+        "can_upload": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
+    }
+    return render(request, "insights/staff/dashboard.jinja", context)
