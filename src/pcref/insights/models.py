@@ -124,6 +124,17 @@ class MetricRun(BaseModel):
     failure = models.CharField(_("why it failed"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Publishing a finished run puts its figures, after disclosure control, on the public data
+    # page; the latest published run of the organisation is the one shown.
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="published_metric_runs",
+        verbose_name=_("published by"),
+    )
 
     objects = InsightsQuerySet.as_manager()
 

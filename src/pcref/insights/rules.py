@@ -20,6 +20,8 @@ class Perm(StrEnum):
     UPLOAD_EXTRACTS = "insights.upload_extracts"
     RUN_METRICS = "insights.run_metrics"
     VIEW_INSIGHTS = "insights.view_insights"
+    MAKE_REPORTS = "insights.make_reports"
+    PUBLISH_DATA = "insights.publish_data"
 
 
 @rules.predicate
@@ -34,6 +36,9 @@ def works_for_owner(user, target) -> bool:
 can_handle_extracts = (is_analyst | is_administrator) & ~is_partner_user & works_for_owner
 rules.add_perm(Perm.UPLOAD_EXTRACTS, can_handle_extracts)
 rules.add_perm(Perm.RUN_METRICS, can_handle_extracts)
+# Board and public reports are drafted by analysts; publishing figures to /data/ likewise.
+rules.add_perm(Perm.MAKE_REPORTS, can_handle_extracts)
+rules.add_perm(Perm.PUBLISH_DATA, can_handle_extracts)
 
 can_view_insights = (
     (is_analyst | is_administrator | is_steering_group_member | is_board_viewer)
