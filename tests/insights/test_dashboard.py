@@ -6,10 +6,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
 from pcref.analytics.metrics.catalogue import CATALOGUE
 from pcref.core.roles import Role
 from pcref.insights import files
@@ -17,30 +14,6 @@ from pcref.insights.dashboard import VARIATIONS, direction, figure, ratio_figure
 from pcref.insights.models import MetricRun
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="session")
-def results_table(good_extract, tmp_path_factory):
-    """The real engine's results on the synthetic extract, worked out once."""
-    datasets = tmp_path_factory.mktemp("dashboard-datasets")
-    ingest(good_extract, datasets)
-    return run_metrics(open_dataset(datasets, 1).path)
-
-
-@pytest.fixture
-def finished_run(trust, results_table):
-    run = MetricRun.objects.create(
-        organisation=trust,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=results_table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(results_table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
-    return run
 
 
 def whole_extract_rows(run):
