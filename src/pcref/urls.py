@@ -19,6 +19,7 @@ if settings.OIDC_ENABLED:
 urlpatterns += i18n_patterns(
     path("", include(core_urls.public_urlpatterns)),
     path("", include(feedback_urls.public_urlpatterns)),
+    path("", include(insights_urls.public_urlpatterns)),
     prefix_default_language=False,
 )
 

@@ -1,4 +1,5 @@
-"""Insights addresses: staff pages under /staff/insights/ (ADR 0002)."""
+"""Insights addresses: staff pages under /staff/insights/, the public data page at /data/
+(ADR 0002)."""
 
 from django.urls import path
 
@@ -18,3 +19,5 @@ staff_urlpatterns = (
     ],
     "insights_staff",
 )
+
+public_urlpatterns = ([], "insights")
