@@ -6,7 +6,7 @@ import signal
 import sys
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
-BENCH_PARTS = ("stats", "themes", "engine")
+BENCH_PARTS = ("stats", "themes", "engine", "pages")
 
 
 def _django():
@@ -238,7 +238,8 @@ def feedback_responses(args) -> int:
 
 
 def bench(args) -> int:
-    """Measure speed, memory and quality (no Django): statistics, theme suggestions, engine."""
+    """Measure speed, memory and quality: statistics, theme suggestions, the engine (no Django),
+    and the insights pages with trust-scale results (Django, in a fresh interpreter)."""
     parts = [part.strip() for part in args.only.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(BENCH_PARTS))
     if unknown:
@@ -260,6 +261,11 @@ def bench(args) -> int:
         print("\n== Ingest and metric engine (synthetic extracts)")
         scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
         print_scale_benchmarks(scales, work_dir=args.work_dir)
+    if "pages" in parts:
+        from pcref.insights.bench_pages import print_pages_benchmark
+
+        print("\n== Insights pages with trust-scale results (Django in a fresh interpreter)")
+        print_pages_benchmark(args.work_dir)
     return 0
 
 
@@ -353,10 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser(
         "bench",
-        help="measure the statistics, theme suggestions and the metric engine",
+        help="measure the statistics, theme suggestions, the metric engine and insights pages",
         description="Benchmarks: the statistics library on a million rows; theme suggestion "
         "quality on the shared NHS comments (skipped when absent); ingest and the full metric "
-        "suite on synthetic trust-scale and national-scale extracts.",
+        "suite on synthetic trust-scale and national-scale extracts; the insights pages' "
+        "server time with a trust's results loaded.",
     )
     command.add_argument("--only", default=",".join(BENCH_PARTS), help="parts, comma-separated")
     command.add_argument("--scales", default="trust,national", help="engine scales: trust,national")
