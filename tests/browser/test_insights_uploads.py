@@ -134,6 +134,8 @@ def test_an_analyst_uploads_a_broken_then_a_good_extract(
     sign_in(page, "analyst")
     expect(page.get_by_role("heading", name="Data uploads")).to_be_visible()
     check_page(page)
+    page.goto("/staff/insights/dashboard/")  # before any upload: no results to show
+    expect(page.get_by_text("There are no metric results yet")).to_be_visible()
     page.get_by_role("link", name="Upload an extract").click()
     check_page(page)
 
@@ -182,3 +184,10 @@ def test_an_analyst_uploads_a_broken_then_a_good_extract(
         check_page(page)
     expect(page.get_by_role("link", name="Dataset version v0001", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Metrics on dataset version v0001")).to_be_visible()
+
+    # The dashboards now show the new results, with and without scripts.
+    for browser_page in (plain, page):
+        browser_page.goto(live_server.url + "/staff/insights/dashboard/")
+        expect(browser_page.locator("#metric-DQ1")).to_contain_text("%")
+        expect(browser_page.locator("[id='metric-ACC1.people'] .pcref-ratio")).to_be_visible()
+    check_page(page)

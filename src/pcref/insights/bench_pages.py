@@ -26,8 +26,13 @@ GOAL_P95_MS = 300.0
 # (label, URL name, arguments, query): pages that are not installed yet are skipped.
 PAGES = [
     ("overview dashboard", "insights_staff:dashboard", [], ""),
-    ("metric page: MHA detentions", "insights_staff:metric", ["MHA1"], ""),
-    ("metric page, detailed groups", "insights_staff:metric", ["MHA1"], "?group_scheme=detailed"),
+    ("metric page: MHA detentions", "insights_staff:metric", ["MHA1.people"], ""),
+    (
+        "metric page, detailed groups",
+        "insights_staff:metric",
+        ["MHA1.people"],
+        "?group_scheme=detailed",
+    ),
     ("data quality", "insights_staff:quality", [], ""),
     ("experience", "insights_staff:experience", [], ""),
     ("public data", "insights:data", [], ""),
