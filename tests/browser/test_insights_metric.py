@@ -1,0 +1,156 @@
+"""A metric's page in a real browser: static SVG charts without JavaScript, interactive Vega
+views with it (under a Content-Security-Policy without eval), accessible (axe) either way."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from pcref.analytics.engine import run_metrics, write_results
+from pcref.analytics.extract.load import ingest, open_dataset
+from pcref.analytics.synth import generate
+from pcref.core.demo import load_demo
+from pcref.core.models import User
+from pcref.insights import files
+from pcref.insights.models import MetricRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# What the site's policy will allow (ADR 0008): no inline script, no eval.
+CSP = "script-src 'self'; object-src 'none'; base-uri 'none'"
+METRIC_PAGES = "**/staff/insights/metrics/**"
+
+
+def finish_a_run(organisation, folder):
+    """A finished metric run of the real engine on a synthetic extract."""
+    generate(folder / "extract", people=1_000, seed=11, file_format="csv")
+    (folder / "extract" / "ground_truth.json").unlink()
+    ingest(folder / "extract", folder / "datasets")
+    table = run_metrics(open_dataset(folder / "datasets", 1).path)
+    run = MetricRun.objects.create(
+        organisation=organisation,
+        dataset_number=1,
+        status=MetricRun.Status.DONE,
+        started_by_system="import",
+        result_rows=table.num_rows,
+        finished_at=timezone.now(),
+    )
+    write_results(table, files.results_dir(run))
+    run.results_path = str(files.results_dir(run))
+    run.save()
+    return run
+
+
+@pytest.fixture
+def demo_with_results(settings, tmp_path):
+    settings.INSIGHTS_DIR = tmp_path / "insights"
+    load_demo()
+    analyst = User.objects.get(username="analyst")
+    finish_a_run(analyst.organisation, tmp_path)
+    return analyst
+
+
+def with_csp(page):
+    """Serve every page with the policy, as the site will (the header is added in the browser
+    so this test does not depend on the site's own CSP work)."""
+
+    def handle(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(METRIC_PAGES, handle)
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def test_a_metric_page_is_interactive_with_javascript(
+    demo_with_results, live_server, new_page, check_page
+):
+    page = new_page(user=demo_with_results, base_url=live_server.url)
+    errors = with_csp(page)
+    page.goto("/staff/insights/dashboard/")
+    page.get_by_role("link", name="People detained under the Mental Health Act").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("People detained")
+    expect(page.get_by_text("Not for publication: figures are not suppressed")).to_be_visible()
+    figures = page.locator("figure.pcref-chart__figure")
+    count = figures.count()
+    assert count >= 3  # by group, all people over time (and each group), teams or a note
+    expect(page.locator("figure[data-pcref-interactive='true']")).to_have_count(count)
+    # each chart is now Vega's own SVG, and the static one is gone
+    expect(page.locator(".pcref-chart__interactive svg.marks")).to_have_count(count)
+    expect(page.locator(".pcref-chart__static")).to_have_count(0)
+    # the table and words stay beside the chart
+    expect(page.locator(".pcref-chart__summary")).to_have_count(count)
+    expect(page.locator("details.nhsuk-details table.nhsuk-table")).to_have_count(count)
+    # a tooltip: hovering a group's point shows its figures (Vega's own handler sets a title)
+    chart = page.locator("#by-group .pcref-chart__interactive")
+    chart.locator("path[aria-roledescription='point']").last.hover()
+    expect(chart).to_have_attribute("title", re.compile(r"Group: .+95% interval: .+ to .+", re.S))
+    # each point tells a screen reader its figures
+    assert "95% interval" in chart.locator(
+        "path[aria-roledescription='point']"
+    ).first.get_attribute("aria-label")
+    # nothing of ours refused by the policy or thrown (the NHS.UK template's own inline
+    # script and its web fonts are the site's CSP work, not this page's)
+    ours = [e for e in errors if re.search(r"eval|stays static|vega|charts\.mjs|Uncaught", e)]
+    assert not ours, ours
+
+    # axe is injected as an inline script, which the policy refuses: check without it
+    page.unroute(METRIC_PAGES)
+    page.reload()
+    expect(page.locator("figure[data-pcref-interactive='true']")).to_have_count(count)
+    check_page(page)
+
+    page.get_by_label("Groups", exact=True).select_option("sex")
+    page.get_by_label("Period type", exact=True).select_option("month")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_text("Showing: Sex")).to_be_visible()
+    expect(page.locator("figure[data-pcref-interactive='true']").first).to_be_visible()
+    check_page(page)
+
+
+def test_a_metric_page_works_without_javascript(
+    demo_with_results, live_server, new_page, check_page
+):
+    board = User.objects.get(username="board")
+    page = new_page(javascript=False, user=board, base_url=live_server.url)
+    page.goto("/staff/insights/metrics/ACC2/?group_scheme=detailed")
+    check_page(page)
+    static = page.locator(".pcref-chart__static svg[role='img']")
+    assert static.count() >= 3
+    expect(static.first).to_be_visible()
+    expect(page.locator(".pcref-chart__interactive")).to_have_count(0)
+    expect(page.locator("#funnel")).to_be_visible()
+    page.get_by_text("Data table: ", exact=False).first.click()
+    expect(page.locator("#by-group-table")).to_be_visible()
+
+    # filters without scripts: a team chosen straight away brings its organisation with it
+    page.get_by_label("Service or team", exact=True).select_option("CRHT")
+    page.get_by_role("button", name="Apply filters").click()
+    check_page(page)
+    notes = page.locator(".pcref-filter-note")
+    expect(notes.filter(has_text="CRHT is a team of")).to_be_visible()
+    # the page was on detailed groups, which teams do not have: broad groups instead
+    expect(notes.filter(has_text="no results by detailed ethnic groups here")).to_be_visible()
+    expect(page.get_by_text("Showing: Broad ethnic groups")).to_contain_text("CRHT (")
+    expect(page.locator("#funnel")).to_be_visible()
+
+    page.goto("/staff/insights/metrics/ACC2/?period=1999/00")
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose a period from the list")
+    expect(page.locator("#id_period-error")).to_contain_text("1999/00 is not in these results")
+
+
+def test_a_refused_filter_passes_axe_with_javascript(
+    demo_with_results, live_server, new_page, check_page
+):
+    page = new_page(user=demo_with_results, base_url=live_server.url)
+    page.goto("/staff/insights/metrics/ACC2/?group_scheme=nonsense&service=CRHT")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose groups from the list")
+    check_page(page)
