@@ -14,7 +14,16 @@ from pcref.core.models import AuditEntry, Organisation, User
 
 # Named system actors: every change is attributed to a person or to one of these.
 SYSTEM_ACTORS = frozenset(
-    {"demo", "retention", "metric-run", "import", "command-line", "public-form", "suggestions"}
+    {
+        "demo",
+        "retention",
+        "metric-run",
+        "import",
+        "command-line",
+        "public-form",
+        "suggestions",
+        "report",
+    }
 )
 
 # Personal values never go into the log: it records that they changed, not what they were.

@@ -147,3 +147,80 @@ class MetricRun(BaseModel):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class Report(BaseModel):
+    """One version of a board report or a public annual report: the files it made, from which
+    metric run and period, and who asked for it. Files are never overwritten (ADR 0009)."""
+
+    class Kind(models.TextChoices):
+        BOARD = "board", _("Board report")
+        PUBLIC = "public", _("Public annual report")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("organisation"),
+    )
+    kind = models.CharField(_("kind of report"), max_length=20, choices=Kind.choices)
+    run = models.ForeignKey(
+        MetricRun, on_delete=models.PROTECT, related_name="reports", verbose_name=_("metric run")
+    )
+    period = models.CharField(_("period"), max_length=20)  # a financial year, "2024/25"
+    period_start = models.DateField(_("period starts"))
+    period_end = models.DateField(_("period ends"))
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    progress_text = models.CharField(_("current step"), max_length=200, blank=True)
+    html_path = models.CharField(_("HTML file"), max_length=500, blank=True)
+    pdf_path = models.CharField(_("PDF file"), max_length=500, blank=True)
+    bytes = models.PositiveBigIntegerField(_("PDF size in bytes"), default=0)
+    sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    disclosure_rules = models.CharField(_("disclosure rules applied"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("asked for by"),
+    )
+    failure = models.CharField(_("why it failed"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A public report appears at /report/ only once someone publishes it.
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="published_reports",
+        verbose_name=_("published by"),
+    )
+
+    objects = InsightsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "period", "version"],
+                name="report_version_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} report {self.period} v{self.version}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

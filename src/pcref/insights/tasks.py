@@ -13,3 +13,10 @@ def validate_extract(upload_id: str) -> str:
 @task()
 def compute_metrics(run_id: str) -> str:
     return services.compute_metrics(run_id).status
+
+
+@task()
+def build_report(report_id: str) -> str:
+    from pcref.insights import reports
+
+    return reports.build_report(report_id).status
