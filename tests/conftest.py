@@ -23,6 +23,14 @@ def english_by_default():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def own_insights_folder(settings, tmp_path):
+    """Uploads, results and reports of a test go to its own folder, never var/; the demo's
+    synthetic trust is small, so tests that load the whole demo stay quick."""
+    settings.INSIGHTS_DIR = tmp_path / "insights"
+    settings.INSIGHTS_DEMO_PEOPLE = 1_000
+
+
 @pytest.fixture
 def trust(db):
     return services.create_organisation(
@@ -104,6 +112,8 @@ PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlp
     "feedback:start",
     "feedback:easy_read_start",
     "feedback:you_said_we_did",
+    "insights:data",
+    "insights:annual_report",
 ]
 
 

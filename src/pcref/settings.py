@@ -85,12 +85,19 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "pcref.urls"
 
-# Staff navigation beyond core: (address name, permission needed, label). Core reads this list,
-# so it never imports the feature apps.
+# Staff navigation beyond core: (address name, permission needed, label, other pages it is the
+# menu item of). Core reads this list, so it never imports the feature apps. Without other
+# pages, an item is current for addresses below its own.
 STAFF_NAVIGATION = [
-    ("feedback_staff:inbox", "feedback.view_feedback", _("Feedback")),
-    ("insights_staff:dashboard", "insights.view_insights", _("Insights dashboard")),
-    ("insights_staff:history", "insights.upload_extracts", _("Data uploads")),
+    ("feedback_staff:inbox", "feedback.view_feedback", _("Feedback"), ()),
+    (
+        "insights_staff:dashboard",
+        "insights.view_insights",
+        _("Insights dashboard"),
+        ("insights_staff:metric", "insights_staff:quality", "insights_staff:experience"),
+    ),
+    ("insights_staff:history", "insights.upload_extracts", _("Data uploads"), ()),
+    ("insights_staff:reports", "insights.view_insights", _("Reports"), ()),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"
 
@@ -209,7 +216,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static" if PRODUCTION else None  # development serves from finders
 # Front-end assets come from npm (package.json); `make` runs npm ci into node_modules.
 NODE_MODULES_DIR = Path(os.environ.get("PCREF_NODE_MODULES", REPO_DIR / "node_modules"))
-STATICFILES_DIRS = [("nhsuk", NODE_MODULES_DIR / "nhsuk-frontend" / "dist" / "nhsuk")]
+STATICFILES_DIRS = [
+    ("nhsuk", NODE_MODULES_DIR / "nhsuk-frontend" / "dist" / "nhsuk"),
+    ("vega", NODE_MODULES_DIR / "vega" / "build"),  # charts (ADR 0008)
+]
 WHITENOISE_USE_FINDERS = not PRODUCTION  # production serves what collectstatic gathered
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -291,3 +301,5 @@ INSIGHTS_MAX_UPLOAD_BYTES = int(os.environ.get("PCREF_INSIGHTS_MAX_UPLOAD_GB", "
 INSIGHTS_MAX_ZIP_RATIO = int(os.environ.get("PCREF_INSIGHTS_MAX_ZIP_RATIO", "200"))
 INSIGHTS_MEMORY_LIMIT = os.environ.get("PCREF_INSIGHTS_MEMORY_LIMIT", "1GB")
 INSIGHTS_REFRESH_SECONDS = int(os.environ.get("PCREF_INSIGHTS_REFRESH_SECONDS", "3"))
+# People in the demo's synthetic extract: a small trust, measured and reported on in seconds.
+INSIGHTS_DEMO_PEOPLE = int(os.environ.get("PCREF_INSIGHTS_DEMO_PEOPLE", "20000"))

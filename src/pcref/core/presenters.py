@@ -22,28 +22,30 @@ def footer_links() -> list[dict]:
 
 
 def staff_navigation(request) -> list[dict]:
+    """The staff menu items the user may open; the one the page belongs to is active: the item
+    that names the page, else the one with the longest address the page's address starts with."""
     user = request.user
-    items = [(reverse("core_staff:staff_home"), _("Home"))]
+    home = reverse("core_staff:staff_home")
+    items = [(home, _("Home"), ())]
     items += [
-        (reverse(name), str(label))
-        for name, permission, label in settings.STAFF_NAVIGATION
+        (reverse(name), str(label), pages)
+        for name, permission, label, pages in settings.STAFF_NAVIGATION
         if user.has_perm(permission, None)
     ]
     if user.organisation_id:
-        items.append((reverse("core_staff:organisation_list"), _("Organisations")))
+        items.append((reverse("core_staff:organisation_list"), _("Organisations"), ()))
     if user.has_perm(Perm.VIEW_AUDIT_LOG, None):
-        items.append((reverse("core_staff:staff_list"), _("Staff accounts")))
-        items.append((reverse("core_staff:audit_log"), _("Audit log")))
+        items.append((reverse("core_staff:staff_list"), _("Staff accounts"), ()))
+        items.append((reverse("core_staff:audit_log"), _("Audit log"), ()))
     path = request.path
-    home = reverse("core_staff:staff_home")
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
+    named = [href for href, _text, pages in items if view_name in pages]
+    below = [href for href, _text, _pages in items if href != home and path.startswith(href)]
+    active = named[0] if named else max(below, key=len, default=None)
     return [
-        {
-            "href": href,
-            "text": text,
-            "current": path == href,
-            "active": href != home and path.startswith(href),
-        }
-        for href, text in items
+        {"href": href, "text": text, "current": path == href, "active": href == active}
+        for href, text, _pages in items
     ]
 
 
@@ -87,6 +89,7 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
             ],
         )
         params.pop("label")
+        params.pop("id")  # the first item's id: one element per id, as labels need
     elif isinstance(widget, forms.Select):
         params.update(
             kind="select",
@@ -104,6 +107,7 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
             items=[{"value": "on", "text": str(bound_field.label), "checked": bool(value)}],
         )
         params.pop("label")
+        params.pop("id")  # the first item's id: one element per id, as labels need
     else:
         input_type = getattr(widget, "input_type", "text")
         params.update(

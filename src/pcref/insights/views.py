@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.insights import dashboard as dashboards
-from pcref.insights import presenters, services
+from pcref.insights import presenters, presenters_public, services
 from pcref.insights.files import UploadRefused
 from pcref.insights.forms import ExtractUploadForm
 from pcref.insights.models import ExtractUpload, MetricRun
@@ -112,6 +112,7 @@ def run_detail(request, pk):
         "run": presenter,
         "can_rerun": request.user.has_perm(Perm.RUN_METRICS, run) and not run.is_running,
         "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS,
+        "publication": presenters_public.RunPublication(run, request.user),
     }
     response = render(request, "insights/staff/run.jinja", context)
     return _refreshing(request, response, presenter.is_running)
