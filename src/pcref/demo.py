@@ -2,9 +2,14 @@
 
 from pcref.core.demo import DemoUser, load_demo
 from pcref.feedback.demo import load_feedback_demo
+from pcref.insights.demo import load_insights_demo
 
 
-def load_everything() -> list[DemoUser]:
+def load_everything(*, insights: bool = True) -> list[DemoUser]:
+    """Everything, or all but the insights (a synthetic extract measured and reported on:
+    seconds of work that tests of other pages can skip)."""
     people = load_demo()
     load_feedback_demo()
+    if insights:
+        load_insights_demo()  # after the feedback: its answers are the extract's feedback table
     return people

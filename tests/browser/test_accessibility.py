@@ -9,6 +9,7 @@ from django.utils import translation
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
+from pcref.insights.models import MetricRun, Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,20 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("feedback_staff:you_said_we_did_new", args=[submission.pk]),
         reverse("feedback_staff:you_said_we_did_list"),
     ]
-    for url in [*staff_urls(trust, team, user), *feedback_pages]:
+    run = MetricRun.objects.get(organisation=trust)
+    report = Report.objects.filter(organisation=trust).first()
+    insights_pages = [
+        reverse("insights_staff:dashboard"),
+        reverse("insights_staff:metric", args=["MHA1.people"]),
+        reverse("insights_staff:quality"),
+        reverse("insights_staff:experience"),
+        reverse("insights_staff:history"),
+        reverse("insights_staff:run", args=[run.pk]),
+        reverse("insights_staff:reports"),
+        reverse("insights_staff:report_new"),
+        reverse("insights_staff:report_detail", args=[report.pk]),
+    ]
+    for url in [*staff_urls(trust, team, user), *feedback_pages, *insights_pages]:
         response = page.goto(url)
         assert response.status in (200, 403, 404), f"{url}: {response.status}"
         check_page(page)
