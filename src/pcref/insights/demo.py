@@ -57,7 +57,7 @@ def load_insights_demo(trust_ods_code: str | None = None) -> MetricRun | None:
     run = services.compute_metrics(run.pk)
     if run.status != MetricRun.Status.DONE:
         return run
-    publication.publish(run, by=analyst)
+    run = publication.publish(run, by=analyst)
     period = reports.run_periods(run)[0]
     for kind in (Report.Kind.BOARD, Report.Kind.PUBLIC):
         report = reports.queue_report(

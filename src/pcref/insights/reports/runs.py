@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from pcref.core.presenters import date_time
 from pcref.insights.models import MetricRun, Report
 
+ACTIVITY_METRIC = "DQ1"
+
 
 def results_file(run: MetricRun) -> Path | None:
     """The run's results.parquet, or None when it has none."""
@@ -19,14 +21,26 @@ def results_file(run: MetricRun) -> Path | None:
 
 
 def run_periods(run: MetricRun) -> list[str]:
-    """The financial years a finished run has results for, newest first ([] without results)."""
+    """The financial years of a finished run's extract, newest first ([] without results).
+
+    Those are the years with ethnicity recording results (DQ1, measured on every table of
+    activity). Feedback answers can run on past the extract's last month, and a year of
+    feedback alone would make a report with no disparities or data quality in it; a run with
+    no DQ1 at all (a trust's own catalogue) offers every year it has.
+    """
     path = results_file(run)
     if path is None:
         return []
     table = pq.read_table(
-        path, columns=["period"], filters=[("period_type", "=", "financial_year")]
+        path, columns=["metric", "period"], filters=[("period_type", "=", "financial_year")]
     )
-    return sorted(set(table.column("period").to_pylist()), reverse=True)
+    periods = table.column("period").to_pylist()
+    activity = {
+        period
+        for metric, period in zip(table.column("metric").to_pylist(), periods, strict=True)
+        if metric == ACTIVITY_METRIC
+    }
+    return sorted(activity or set(periods), reverse=True)
 
 
 def runs_to_report_on(user, limit: int = 10) -> list[MetricRun]:
