@@ -6,7 +6,7 @@ import signal
 import sys
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
-BENCH_PARTS = ("stats", "themes", "engine", "pages")
+BENCH_PARTS = ("stats", "themes", "engine", "pages", "uploads")
 
 
 def _django():
@@ -239,7 +239,8 @@ def feedback_responses(args) -> int:
 
 def bench(args) -> int:
     """Measure speed, memory and quality: statistics, theme suggestions, the engine (no Django),
-    and the insights pages with trust-scale results (Django, in a fresh interpreter)."""
+    the insights pages with trust-scale results (Django, in a fresh interpreter), and a large
+    upload through a real web server."""
     parts = [part.strip() for part in args.only.split(",") if part.strip()]
     unknown = sorted(set(parts) - set(BENCH_PARTS))
     if unknown:
@@ -266,6 +267,11 @@ def bench(args) -> int:
 
         print("\n== Insights pages with trust-scale results (Django in a fresh interpreter)")
         print_pages_benchmark(args.work_dir)
+    if "uploads" in parts:
+        from pcref.insights.bench_uploads import print_uploads_benchmark
+
+        print("\n== A large upload through a real web server (peak memory of the server)")
+        print_uploads_benchmark(args.upload_gb, args.work_dir)
     return 0
 
 
@@ -359,17 +365,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser(
         "bench",
-        help="measure the statistics, theme suggestions, the metric engine and insights pages",
+        help="measure the statistics, theme suggestions, the metric engine, insights pages and "
+        "uploads",
         description="Benchmarks: the statistics library on a million rows; theme suggestion "
         "quality on the shared NHS comments (skipped when absent); ingest and the full metric "
         "suite on synthetic trust-scale and national-scale extracts; the insights pages' "
-        "server time with a trust's results loaded.",
+        "server time with a trust's results loaded; the web server's peak memory while a 2 GiB "
+        "extract is uploaded.",
     )
     command.add_argument("--only", default=",".join(BENCH_PARTS), help="parts, comma-separated")
     command.add_argument("--scales", default="trust,national", help="engine scales: trust,national")
     command.add_argument("--work-dir", help="where the synthetic extracts go (default: temporary)")
     command.add_argument("--size", type=int, default=1_000_000, help="statistics rows per call")
     command.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
+    command.add_argument("--upload-gb", type=float, default=2.0, help="uploads: file size in GiB")
     command.set_defaults(handler=bench)
 
     command = commands.add_parser("manage", help="run a Django management command")

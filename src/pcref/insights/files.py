@@ -58,6 +58,52 @@ def is_table_file(name: str) -> bool:
     return bool(TABLE_FILE.match(name))
 
 
+def table_of(name: str) -> str:
+    """The table a file is named after: `population.csv` -> `population`."""
+    return name.rsplit(".", 1)[0]
+
+
+def carry_over_tables(version, target: Path, *, uploaded: set[str]) -> list[str]:
+    """Put the tables of dataset `version` that were not uploaded into `target`, as Parquet, so
+    that one ingest checks them again with the new files (a population-only upload).
+
+    A stored file holding only the specification's columns is hard-linked (copied when a link
+    cannot be made, as across disks). One that also holds the columns ingest derives (an
+    ethnicity column's code, status and mapping version) is rewritten without them, a row group
+    at a time: ingest derives them again and would warn about columns it does not know. Tables
+    the version had no source file for stay out. Returns the names of the tables put in.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sources = version.manifest.get("sources", {})
+    carried = []
+    for name, entry in version.manifest["tables"].items():
+        if name in uploaded or (sources.get(name) is None and not entry["rows"]):
+            continue
+        stored, destination = version.path / entry["file"], target / f"{name}.parquet"
+        specified = schema.TABLES_BY_NAME[name].column_names
+        with pq.ParquetFile(stored) as parquet:
+            names = parquet.schema_arrow.names
+            wanted = [column for column in names if column in specified]
+            if wanted == names:
+                _link_or_copy(stored, destination)
+            else:
+                kept = pa.schema([parquet.schema_arrow.field(column) for column in wanted])
+                with pq.ParquetWriter(destination, kept, compression="zstd") as out:
+                    for group in range(parquet.num_row_groups):
+                        out.write_table(parquet.read_row_group(group, columns=wanted))
+        carried.append(name)
+    return carried
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        destination.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, destination)  # streamed, never whole in memory
+
+
 def check_names(names: list[str]) -> None:
     """Refuse file names that are not `<table>.csv|.parquet`, or the same name twice."""
     unknown = sorted(name for name in names if not is_table_file(name))

@@ -48,6 +48,10 @@ class ExtractUpload(BaseModel):
     warning_count = models.PositiveIntegerField(_("warnings"), default=0)
     report_path = models.CharField(_("report"), max_length=500, blank=True)
     dataset_number = models.PositiveIntegerField(_("dataset version"), null=True, blank=True)
+    # A population-only upload: the dataset version whose other tables it is combined with.
+    based_on_dataset = models.PositiveIntegerField(
+        _("other tables from dataset version"), null=True, blank=True
+    )
     row_count = models.PositiveBigIntegerField(_("rows"), default=0)
     failure = models.CharField(_("why it failed"), max_length=500, blank=True)
     started_at = models.DateTimeField(_("checking started"), null=True, blank=True)

@@ -110,6 +110,8 @@ class UploadPresenter:
         self.errors, self.warnings = upload.error_count, upload.warning_count
         self.rows = number_format(upload.row_count, force_grouping=True)
         self.dataset = f"v{upload.dataset_number:04d}" if upload.dataset_number else ""
+        # A population-only upload: the version whose other tables go with the new population.
+        self.based_on = f"v{upload.based_on_dataset:04d}" if upload.based_on_dataset else ""
         self.failure = upload.failure
         self.has_report = bool(upload.report_path)
         self.runs = [RunPresenter(run) for run in runs]
@@ -200,6 +202,10 @@ class HistoryRow:
                 else ", ".join(entry["name"] for entry in record.files[:3])
                 + ("…" if len(record.files) > 3 else "")
             )
+            if record.based_on_dataset:
+                self.what += " " + _("(new population; other tables from v%(number)04d)") % {
+                    "number": record.based_on_dataset
+                }
             self.who = _who(record.uploaded_by)
             self.status_tag = {
                 "text": record.get_status_display(),

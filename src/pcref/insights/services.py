@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pcref.core import audit
 from pcref.insights import files
@@ -24,15 +25,21 @@ from pcref.insights.rules import Perm
 logger = logging.getLogger(__name__)
 
 IMPORT_ACTOR, METRIC_RUN_ACTOR = "import", "metric-run"
+POPULATION = "population"  # the table a population-only upload holds
 PROGRESS_EVERY_SECONDS = 0.5  # progress is written at most this often, and at the end
 
 
 def receive_upload(uploaded_files, *, by) -> ExtractUpload:
     """Store an analyst's extract files and queue their check. Refused files leave nothing.
 
+    An upload of the population file alone is combined with the other tables of the
+    organisation's latest dataset version (recorded as `based_on_dataset`); with no version yet
+    it is refused.
+
     Raises:
         PermissionDenied: the person may not upload extracts.
-        files.UploadRefused: naming the file or zip member refused.
+        files.UploadRefused: naming the file or zip member refused, or a population file alone
+            with no dataset version to join.
     """
     if not by.has_perm(Perm.UPLOAD_EXTRACTS, by.organisation):
         raise PermissionDenied
@@ -42,6 +49,7 @@ def receive_upload(uploaded_files, *, by) -> ExtractUpload:
     folder = files.upload_dir(upload)
     try:
         received = files.save_files(uploaded_files, folder / "extract")
+        upload.based_on_dataset = _population_base(upload.organisation, received)
         with transaction.atomic():
             upload.files = [{"name": f.name, "bytes": f.bytes} for f in received]
             upload.save()
@@ -49,7 +57,7 @@ def receive_upload(uploaded_files, *, by) -> ExtractUpload:
                 action="insights.extract_uploaded",
                 by=by,
                 target=upload,
-                after={"status": upload.status},
+                after={"status": upload.status, "based_on_dataset": upload.based_on_dataset},
                 context={"files": upload.files},
             )
             # In the same transaction: the queue row and the upload appear together or not at all.
@@ -58,6 +66,29 @@ def receive_upload(uploaded_files, *, by) -> ExtractUpload:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return upload
+
+
+def _population_base(organisation, received) -> int | None:
+    """For an upload of the population table only, the latest dataset version: its other
+    tables go with the new population. None for any other upload.
+
+    Raises:
+        files.UploadRefused: a population file alone, and no dataset version to join.
+    """
+    from pcref.analytics.extract.load import list_datasets
+
+    if {files.table_of(item.name) for item in received} != {POPULATION}:
+        return None
+    versions = list_datasets(files.datasets_dir(organisation))
+    if not versions:
+        raise files.UploadRefused(
+            _(
+                "A population file on its own cannot become a dataset: there is no earlier "
+                "dataset version to take the other tables from. Upload the whole extract, with "
+                "the population file, first."
+            )
+        )
+    return versions[-1].number
 
 
 class _ProgressWriter:
@@ -75,8 +106,12 @@ class _ProgressWriter:
 
 def validate_upload(upload_id) -> ExtractUpload:
     """Check an upload with the analytics engine; a valid one becomes a dataset version and
-    queues a metric run. Called by the worker."""
-    from pcref.analytics.extract.load import ingest
+    queues a metric run. Called by the worker.
+
+    A population-only upload (`based_on_dataset`) is checked, and stored, with the other tables
+    of that dataset version put beside it, so the one ingest checks the whole dataset and its
+    manifest says where the other tables came from."""
+    from pcref.analytics.extract.load import ingest, open_dataset
 
     upload = ExtractUpload.objects.select_related("organisation").get(pk=upload_id)
     if upload.status != ExtractUpload.Status.RECEIVED:
@@ -90,6 +125,17 @@ def validate_upload(upload_id) -> ExtractUpload:
 
     try:
         (folder / "work").mkdir(parents=True, exist_ok=True)
+        based_on = None
+        if upload.based_on_dataset:
+            version = open_dataset(files.datasets_dir(upload.organisation), upload.based_on_dataset)
+            writer.write(
+                force=True,
+                progress_step=_("Taking the other tables from dataset version %(version)s")
+                % {"version": version.name},
+            )
+            uploaded = {files.table_of(entry["name"]) for entry in upload.files}
+            carried = files.carry_over_tables(version, folder / "extract", uploaded=uploaded)
+            based_on = {"dataset": version.number, "name": version.name, "tables": carried}
         result = ingest(
             folder / "extract",
             files.datasets_dir(upload.organisation),
@@ -97,6 +143,7 @@ def validate_upload(upload_id) -> ExtractUpload:
             memory_limit=settings.INSIGHTS_MEMORY_LIMIT,
             work_dir=folder / "work",
             report_dir=folder / "report",
+            based_on=based_on,
         )
     except Exception as error:
         logger.exception("validating upload %s failed", upload.pk)

@@ -254,6 +254,7 @@ def ingest(
     work_dir: str | Path | None = None,
     local_mappings: Mapping[str, str] | None = None,
     report_dir: str | Path | None = None,
+    based_on: Mapping[str, object] | None = None,
 ) -> IngestResult:
     """Validate an extract and, if it has no errors, store it as the next dataset version.
 
@@ -271,6 +272,9 @@ def ingest(
         local_mappings: a trust's explicit local ethnicity codes, e.g. {"T": "C"}
             (`ethnicity.normalise`); recorded in the manifest.
         report_dir: if given, report.csv and report.json are also written there, loaded or not.
+        based_on: when some tables in source_dir were taken from an earlier version (a new
+            population file with the rest of the latest version), which version and tables,
+            e.g. {"dataset": 1, "name": "v0001", "tables": [...]}; kept in the manifest.
 
     Returns:
         An `IngestResult`: `.ok`, `.problems`, `.counts`, `.dataset` (None if not loaded),
@@ -314,7 +318,7 @@ def ingest(
         row_counts = {name: staged.rows for name, staged in validation.staged.items()}
         dataset = None
         if report.ok:
-            dataset = _write_version(validation, datasets_dir, quality, period)
+            dataset = _write_version(validation, datasets_dir, quality, period, based_on)
         else:
             validation.progress.finish("not loaded: see the report")
     result = IngestResult(report, dataset, source_dir, row_counts, quality, period)
@@ -365,6 +369,7 @@ def _write_version(
     datasets_dir: Path,
     quality: dict,
     period: tuple[str | None, str | None],
+    based_on: Mapping[str, object] | None = None,
 ) -> DatasetVersion:
     created = not datasets_dir.exists()
     datasets_dir.mkdir(parents=True, exist_ok=True)
@@ -428,6 +433,7 @@ def _write_version(
             "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "extract_date": validation.extract_date.isoformat(),
             "source_dir": str(validation.source_dir.resolve()),
+            "based_on": dict(based_on) if based_on else None,
             "period": {
                 "start": period[0],
                 "end": period[1],
