@@ -1,5 +1,6 @@
 """Charts: SPC, intervals by group and funnel plots as static SVG, Vega spec, table and words."""
 
+import json
 import math
 import re
 from pathlib import Path
@@ -298,3 +299,106 @@ def test_the_vendored_vega_interpreter_is_the_npm_package_with_its_import_change
     )
     assert 'import "../../vega/vega.min.js";' in header
     assert body == expected_body
+
+
+# --- Decimal places, the funnel's x title, and SPC limits within the values' bounds ------------
+
+
+def axis_numbers(chart) -> list[float]:
+    """The numbers written in a chart's static SVG (its axes' tick labels): d3 writes a minus
+    as U+2212 and groups thousands with commas."""
+    found = re.findall(r">([\u2212-]?[\d,]*\.?\d+)</text>", str(chart.svg))
+    return [float(text.replace("\u2212", "-").replace(",", "")) for text in found]
+
+
+def test_interval_chart_shows_ratios_to_two_places_in_labels_tooltips_table_and_words():
+    rows = [("White", 1.0, 0.9, 1.1), ("Black", 1.234, 0.987, 1.567), ("Asian", 0.456, 0.3, 0.7)]
+    chart = charts.interval_chart(
+        id="ratios",
+        title="Ratios",
+        unit="times",
+        rows=rows,
+        reference=1.0,
+        reference_label="White",
+        places=2,
+    )
+    assert chart.table.rows == [
+        ["White", "1.00", "0.90", "1.10"],
+        ["Black", "1.23", "0.99", "1.57"],
+        ["Asian", "0.46", "0.30", "0.70"],
+    ]
+    data = next(d["values"] for d in chart.spec["data"] if d.get("values") and "group" in str(d))
+    black = next(row for row in data if row["group"] == "Black")
+    assert black["value_text"] == "1.23"  # the tooltip's value
+    assert black["interval_text"] == "0.99 to 1.57"  # the tooltip's interval
+    assert black["description"] == "Black: 1.23 times (95% interval 0.99 to 1.57)"  # aria-label
+    assert "highest for Black (1.23 times), lowest for Asian (0.46 times)" in chart.summary
+    assert "Against White (1.00)" in chart.summary
+    # the default stays one place
+    default = charts.interval_chart(id="ratios", title="Ratios", unit="times", rows=rows)
+    assert default.table.rows[1] == ["Black", "1.2", "1.0", "1.6"]
+
+
+def test_funnel_chart_names_its_denominators_as_the_caller_says():
+    units = [("A", 8, 10), ("B", 30, 40)]
+    default = charts.funnel_chart(id="fd", title="T", unit="%", units=units, multiplier=100)
+    assert ">Denominator</text>" in str(default.svg)
+    assert default.table.headers[3] == "Denominator"
+    chart = charts.funnel_chart(
+        id="fr", title="T", unit="%", units=units, multiplier=100, x_title="Records"
+    )
+    svg = str(chart.svg)
+    assert ">Records</text>" in svg and "Denominator" not in svg  # the x axis title
+    assert chart.table.headers == ["Team", "%", "Numerator", "Records", "Position"]
+    assert '"title": "Records"' in json.dumps(chart.spec)  # the axis and the tooltip
+    assert "Denominator" not in json.dumps(chart.spec)
+
+
+NEAR_100 = [92.0, 99.0, 95.0, 100.0, 90.0, 98.0, 96.0, 99.5, 91.0, 97.0, 100.0, 94.0]
+
+
+def test_a_percentage_spc_chart_stays_within_0_to_100_but_its_table_keeps_the_limits():
+    expected = spc.xmr(NEAR_100, improvement="increase")
+    assert max(expected.upper) > 100  # the computed limit lies past 100%
+    chart = charts.spc_chart(
+        id="pct", title="Complete", unit="%", points=points(NEAR_100), improvement="increase"
+    )
+    ticks = axis_numbers(chart)
+    assert ticks and max(ticks) <= 100 and min(ticks) >= 0  # the y axis runs 0 to 100
+    drawn = [
+        row["y"]
+        for d in chart.spec["data"]
+        for row in d.get("values", [])
+        if isinstance(row, dict) and row.get("part") == "upper"
+    ]
+    assert drawn and max(drawn) == 100  # the limit is drawn along the top of the axis
+    assert [row[4] for row in chart.table.rows] == [figure(u) for u in expected.upper]
+    assert figure(expected.upper[-1]) in chart.summary
+    # an explicit range does the same for a proportion per 1,000
+    per_1000 = charts.spc_chart(
+        id="per1000",
+        title="Complete",
+        unit="per 1,000 inpatients",
+        points=points([value * 10 for value in NEAR_100]),
+        bounds=(0, 1000),
+    )
+    assert max(axis_numbers(per_1000)) <= 1000
+
+
+LOW_RATES = [0.5, 3.0, 0.2, 4.0, 1.0, 0.1, 2.5, 0.3, 3.5, 0.4, 1.2, 0.2]
+
+
+@pytest.mark.parametrize(
+    ("unit", "extra"),
+    [("%", {}), ("per 1,000 bed days", {"bounds": (0, None)})],
+    ids=["percent by default", "rate"],
+)
+def test_a_lower_limit_below_0_is_drawn_at_0_for_proportions_and_rates(unit, extra):
+    expected = spc.xmr(LOW_RATES)
+    assert min(expected.lower) < 0
+    chart = charts.spc_chart(id="low", title="Low", unit=unit, points=points(LOW_RATES), **extra)
+    assert min(axis_numbers(chart)) == 0  # the axis starts at 0, not below
+    assert [row[3] for row in chart.table.rows] == [figure(v) for v in expected.lower]
+    # with no bounds (a unit that is not a percentage), the limits are drawn as computed
+    unbounded = charts.spc_chart(id="low", title="Low", unit="points", points=points(LOW_RATES))
+    assert min(axis_numbers(unbounded)) < 0

@@ -480,6 +480,15 @@ def test_the_page_shows_the_figures_in_tables_and_words_under_represented_first(
     assert [row[0] for row in page.representation_chart.table.rows] == [
         "White", "Mixed", "Asian", "Black", "Other",
     ]  # fmt: skip
+    # ratios to 2 places, as the volume table shows them
+    stated = [row for row in page.summary.volumes if row.stated]
+    assert [row[1:] for row in page.representation_chart.table.rows] == [
+        [
+            presenters_experience.ratio_figure(v)
+            for v in (row.ratio, row.ratio_lower, row.ratio_upper)
+        ]
+        for row in stated
+    ]
 
 
 def test_without_a_dataset_the_page_shows_volumes_only(trust, analyst, signed_in, spread):

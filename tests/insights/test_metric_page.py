@@ -342,3 +342,16 @@ def test_every_team_is_offered_and_a_team_name_two_organisations_share_is_asked_
     ]
     form = metric_page.MetricFiltersForm({"service": "CRHT", "organisation": "RP1"}, options, {})
     assert form.is_valid()
+
+
+def test_spc_charts_keep_each_statistic_within_the_values_it_can_take():
+    bounds = {name: metric_page._spc_bounds(definition) for name, definition in CATALOGUE.items()}
+    for name, definition in CATALOGUE.items():
+        if definition.statistic == "proportion":
+            assert bounds[name] == (0.0, float(definition.multiplier)), name
+        elif definition.statistic in ("rate", "dsr"):
+            assert bounds[name] == (0.0, None), name
+        else:
+            assert bounds[name] is None, name  # means and medians: the chart's default
+    assert (0.0, 100.0) in bounds.values() and (0.0, None) in bounds.values()
+    assert metric_page._spc_bounds(None) is None

@@ -197,6 +197,8 @@ def test_teams_are_ranked_lowest_completeness_first(analyst, signed_in, finished
         else:
             assert "No SPC chart" in shown
     assert "below the 99.8% limit" in said and "within the funnel limits" in said
+    funnel_svg = body[body.index('id="teams-funnel"') :].split("</svg>")[0]
+    assert ">Records</text>" in funnel_svg and "Denominator" not in funnel_svg  # the x axis
     heading = f"Teams, lowest completeness first: Care contacts (MHS201), financial year {year}"
     assert heading in html.unescape(body)
 

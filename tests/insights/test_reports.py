@@ -584,3 +584,20 @@ def test_a_public_report_appears_once_published_with_rounded_counts_only(
     assert "What we found" in text and "For everyone:" in text
     assert small_whole_numbers(text) == []
     assert "Official" not in text  # the board marking is for board papers only
+
+
+def test_the_board_reports_ratio_chart_shows_ratios_to_two_places():
+    from types import SimpleNamespace
+
+    from pcref.insights.reports import headlines
+
+    row = headlines.Headline(
+        metric="M1", title="Detentions", unit="per 100,000", period="2025-26", value="", lower="",
+        upper="", counted="", comparison=SimpleNamespace(group="Black"),
+        ratio_numbers=(3.456, 2.104, 5.678), variation=None,
+    )  # fmt: skip
+    chart = headlines._ratio_chart(1, headlines.HeadlineSection(title="Detention", rows=[row]))
+    assert chart.table.rows == [
+        ["Detentions (Black)", ratio_figure(3.456), ratio_figure(2.104), ratio_figure(5.678)]
+    ]
+    assert chart.table.rows[0][1:] == ["3.46", "2.10", "5.68"]

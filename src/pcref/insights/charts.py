@@ -217,6 +217,7 @@ def spc_chart(
     unit: str,
     points: Sequence[tuple[str, str, float | None]],
     improvement: str = "neutral",
+    bounds: tuple[float | None, float | None] | None = None,
 ) -> Chart:
     """An XmR chart of a series in time order, with its mean and process limits
     (`pcref.analytics.spc.xmr`, the engine's own rules) and special-cause points in the Making
@@ -228,8 +229,14 @@ def spc_chart(
         title, unit: the chart's title and the values' unit (the y axis title).
         points: (period key, e.g. "2024-04"; display label, e.g. "April 2024"; value or None).
         improvement: "increase", "decrease" or "neutral" (the metric's direction).
+        bounds: (lowest, highest) value the measure can take, None for no bound: (0, 100) for a
+            percentage, (0, None) for a rate. The mean and process limits are drawn clipped to
+            them, so the y axis stays within them; the table and summary keep the computed
+            limits. By default (0, 100) when the unit is "%", otherwise no bounds.
     """
     _checked_id(id)
+    if bounds is None:
+        bounds = (0.0, 100.0) if unit == "%" else (None, None)
     keys = [key for key, _label, _value in points]
     if len(set(keys)) != len(keys):
         raise ValueError(f"spc_chart {id!r}: period keys repeat in {keys!r}")
@@ -286,7 +293,7 @@ def spc_chart(
     if chart is not None:
         mean_words, limit_words = _("Mean"), _("Process limits")
         reference_lines = [
-            {"label": row["label"], "line": words_, "part": part, "y": row[part]}
+            {"label": row["label"], "line": words_, "part": part, "y": _clipped(row[part], bounds)}
             for row in data
             for part, words_ in (
                 ("mean", mean_words),
@@ -354,6 +361,18 @@ def spc_chart(
     return _chart(id, title, _spc_summary(title, unit, labels, values, chart), vega_lite, table)
 
 
+def _clipped(value: float | None, bounds: tuple[float | None, float | None]) -> float | None:
+    """The value moved into [lowest, highest] to draw it (a gap stays a gap)."""
+    lowest, highest = bounds
+    if value is None:
+        return None
+    if lowest is not None:
+        value = max(value, float(lowest))
+    if highest is not None:
+        value = min(value, float(highest))
+    return value
+
+
 def _spc_summary(title, unit, labels, values, chart) -> str:
     present = [
         (label, value) for label, value in zip(labels, values, strict=True) if value is not None
@@ -416,6 +435,7 @@ def interval_chart(
     rows: Sequence[tuple[str, float | None, float | None, float | None]],
     reference: float | None = None,
     reference_label: str = "",
+    places: int = 1,
 ) -> Chart:
     """A dot for each group's value with a whisker for its interval, and optionally a
     reference line (e.g. the comparison group's value). A group without a value keeps its
@@ -424,6 +444,8 @@ def interval_chart(
     Args:
         rows: (group label, value, lower limit, upper limit), in the order to show them.
         reference, reference_label: the line's value and its name, e.g. "White".
+        places: decimal places of the figures in the points' labels, tooltips, table and
+            summary: 1 by default, 2 for ratios (as `dashboard.ratio_figure`).
     """
     _checked_id(id)
     groups = [str(label) for label, *_rest in rows]
@@ -436,9 +458,9 @@ def interval_chart(
                 "value": value,
                 "lower": lower,
                 "upper": upper,
-                "value_text": figure(value),
+                "value_text": figure(value, places),
                 "interval_text": _("%(start)s to %(end)s")
-                % {"start": figure(lower), "end": figure(upper)},
+                % {"start": figure(lower, places), "end": figure(upper, places)},
             }
         )
         data[-1]["description"] = _(
@@ -525,20 +547,25 @@ def interval_chart(
         caption=_("%(title)s: values with 95%% intervals") % {"title": title},
         headers=[_("Group"), unit, _("Lower limit"), _("Upper limit")],
         rows=[
-            [row["group"], row["value_text"], figure(row["lower"]), figure(row["upper"])]
+            [
+                row["group"],
+                row["value_text"],
+                figure(row["lower"], places),
+                figure(row["upper"], places),
+            ]
             for row in data
         ],
     )
     return _chart(
         id,
         title,
-        _interval_summary(title, unit, data, reference, reference_label),
+        _interval_summary(title, unit, data, reference, reference_label, places),
         vega_lite,
         table,
     )
 
 
-def _interval_summary(title, unit, data, reference, reference_label) -> str:
+def _interval_summary(title, unit, data, reference, reference_label, places) -> str:
     valued = [row for row in data if row["value"] is not None]
     if not valued:
         return _("%(title)s: no group has a value.") % {"title": title}
@@ -563,7 +590,7 @@ def _interval_summary(title, unit, data, reference, reference_label) -> str:
             "%(below)s."
         ) % {
             "name": reference_label or _("the reference"),
-            "value": figure(reference),
+            "value": figure(reference, places),
             "above": ", ".join(above) or _("no group"),
             "below": ", ".join(below) or _("no group"),
         }
@@ -594,6 +621,7 @@ def funnel_chart(
     units: Sequence[tuple[str, float, float]],
     multiplier: float = 1.0,
     statistic: str = "proportion",
+    x_title: str | None = None,
 ) -> Chart:
     """A funnel plot: each team's value against its denominator, with 95% and 99.8% limits
     around the overall value (`pcref.analytics.stats.funnel_limits`: Wilson-based for
@@ -604,8 +632,11 @@ def funnel_chart(
         units: (team label, numerator, denominator).
         multiplier: the scale of the values (100 for a percentage, 1,000 per 1,000 bed days).
         statistic: "proportion" (default) or "rate".
+        x_title: what the denominators are, e.g. "Records": the x axis title and the
+            denominators' name in tooltips and the table ("Denominator" by default).
     """
     _checked_id(id)
+    x_title = x_title or _("Denominator")
     words = _funnel_words()
     plotted = [
         (str(label), float(numerator), float(denominator))
@@ -675,7 +706,7 @@ def funnel_chart(
                     "upper_99_8": float(own.upper_99_8[i]),
                 }
             )
-    x = {"field": "denominator", "type": "quantitative", "title": _("Denominator")}
+    x = {"field": "denominator", "type": "quantitative", "title": x_title}
     overall, limits_95, limits_99_8 = (
         _("Overall value"),
         _("95%% limits") % {},
@@ -744,7 +775,7 @@ def funnel_chart(
                     ("team", _("Team")),
                     ("value_text", unit),
                     ("numerator_text", _("Numerator")),
-                    ("denominator_text", _("Denominator")),
+                    ("denominator_text", x_title),
                     ("where", _("Position")),
                 ),
                 "description": {"field": "description"},
@@ -777,7 +808,7 @@ def funnel_chart(
     table = ChartTable(
         caption=_("%(title)s: each team's value and where it lies on the funnel")
         % {"title": title},
-        headers=[_("Team"), unit, _("Numerator"), _("Denominator"), _("Position")],
+        headers=[_("Team"), unit, _("Numerator"), x_title, _("Position")],
         rows=rows,
     )
     return _chart(

@@ -494,6 +494,7 @@ def _over_time(definition, place: list[dict], scheme: str, title: str, unit: str
     if not months:
         return []
     improvement = definition.improvement if definition is not None else "neutral"
+    bounds = _spc_bounds(definition)
     series: dict[tuple[str, str], dict[str, float | None]] = {}
     for row in monthly:
         if row["group_scheme"] in (ALL, scheme):
@@ -516,9 +517,23 @@ def _over_time(definition, place: list[dict], scheme: str, title: str, unit: str
                     (month, period_label("month", month), values.get(month)) for month in months
                 ],
                 improvement=improvement,
+                bounds=bounds,
             )
         )
     return made
+
+
+def _spc_bounds(definition) -> tuple[float | None, float | None] | None:
+    """The range a metric's values can take, for its SPC charts' limits and axis: 0 to the
+    multiplier for a proportion (0–100 for a percentage), at least 0 for a rate; None (the
+    chart's default, by unit) for other statistics or an unknown metric."""
+    if definition is None:
+        return None
+    if definition.statistic == "proportion":
+        return (0.0, float(definition.multiplier))
+    if definition.statistic in ("rate", "dsr"):
+        return (0.0, None)
+    return None
 
 
 def _funnel(definition, rows, organisation, kind, period, title) -> tuple[charts.Chart | None, str]:

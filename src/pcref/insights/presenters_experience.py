@@ -182,6 +182,7 @@ class ExperiencePage:
             ],
             reference=1,
             reference_label=_("the same share as the population"),
+            places=2,  # ratios, as ratio_figure shows them in the table
         )
 
     @staticmethod

@@ -555,6 +555,7 @@ class QualityPage:
             unit="%",
             units=[(team.name, team.completeness.count, team.records) for team in self.teams],
             multiplier=100,
+            x_title=_("Records"),  # the word of the teams table (staff/quality.jinja)
         )
 
     @property

@@ -234,4 +234,5 @@ def _ratio_chart(position: int, section: HeadlineSection) -> charts.Chart | None
         rows=[(f"{row.title} ({row.comparison.group})", *row.ratio_numbers) for row in compared],
         reference=1.0,
         reference_label=_("Same as White people"),
+        places=2,  # ratios, as ratio_figure shows them
     )
