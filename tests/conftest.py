@@ -114,6 +114,8 @@ PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlp
     "feedback:you_said_we_did",
     "insights:data",
     "insights:annual_report",
+    "involvement:start",
+    "involvement:sign_up",
 ]
 
 

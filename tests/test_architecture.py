@@ -17,6 +17,10 @@ SCOPED_MODELS = [
     "ExtractUpload",
     "MetricRun",
     "Report",
+    "InvolvementRegistration",
+    "InvolvementOpportunity",
+    "PartnerContact",
+    "PartnerAgreement",
 ]
 
 

@@ -168,14 +168,20 @@ def _refuse(error) -> int:
 
 
 def retention(args) -> int:
-    """Delete contact details of feedback cases closed longer ago than the retention period."""
+    """Delete contact details of long-closed feedback and of involvement sign-ups past their period."""
     _django()
     from pcref.feedback.services import apply_retention
+    from pcref.involvement.services import apply_retention as apply_involvement_retention
 
     references = apply_retention(days=args.days, dry_run=args.dry_run)
     verb = "Would delete" if args.dry_run else "Deleted"
     print(f"{verb} contact details of {len(references)} closed case(s)")
     for reference in references:
+        print(f"  {reference}")
+    # The involvement register keeps its own period (PCREF_INVOLVEMENT_RETENTION_DAYS).
+    withdrawn = apply_involvement_retention(dry_run=args.dry_run)
+    print(f"{verb} details of {len(withdrawn)} involvement sign-up(s) past their retention period")
+    for reference in withdrawn:
         print(f"  {reference}")
     return 0
 

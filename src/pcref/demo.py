@@ -3,6 +3,7 @@
 from pcref.core.demo import DemoUser, load_demo
 from pcref.feedback.demo import load_feedback_demo
 from pcref.insights.demo import load_insights_demo
+from pcref.involvement.demo import load_involvement_demo
 
 
 def load_everything(*, insights: bool = True) -> list[DemoUser]:
@@ -10,6 +11,7 @@ def load_everything(*, insights: bool = True) -> list[DemoUser]:
     seconds of work that tests of other pages can skip)."""
     people = load_demo()
     load_feedback_demo()
+    load_involvement_demo()
     if insights:
         load_insights_demo()  # after the feedback: its answers are the extract's feedback table
     return people

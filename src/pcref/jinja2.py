@@ -38,5 +38,7 @@ def environment(**options) -> Environment:
         form_error_list=presenters.form_error_list,
         field_params=presenters.field_params,
     )
-    env.filters.update(line_breaks=line_breaks, date_time=presenters.date_time)
+    env.filters.update(
+        line_breaks=line_breaks, date_time=presenters.date_time, date_only=presenters.date_only
+    )
     return env

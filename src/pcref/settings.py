@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pcref.core",
     "pcref.feedback",
     "pcref.insights",
+    "pcref.involvement",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,7 @@ STAFF_NAVIGATION = [
     ),
     ("insights_staff:history", "insights.upload_extracts", _("Data uploads"), ()),
     ("insights_staff:reports", "insights.view_insights", _("Reports"), ()),
+    ("involvement_staff:register", "involvement.view_register", _("Involvement"), ()),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"
 
@@ -260,6 +262,9 @@ FEEDBACK_SUBMISSIONS_PER_HOUR = int(os.environ.get("PCREF_FEEDBACK_SUBMISSIONS_P
 FEEDBACK_CONTACT_RETENTION_DAYS = int(os.environ.get("PCREF_FEEDBACK_CONTACT_RETENTION_DAYS", "90"))
 FEEDBACK_SAFEGUARDING_EMAIL = os.environ.get("PCREF_FEEDBACK_SAFEGUARDING_EMAIL", "")
 FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", "")
+# Involvement register (docs/involvement.md): how long a sign-up is kept before it is withdrawn
+# by `pcref retention`, as the sign-up page promises.
+INVOLVEMENT_RETENTION_DAYS = int(os.environ.get("PCREF_INVOLVEMENT_RETENTION_DAYS", "730"))
 FEEDBACK_SUGGESTER_PATH = Path(
     os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.npz")
 )

@@ -7,10 +7,12 @@ from django.urls import include, path
 from pcref.core import urls as core_urls
 from pcref.feedback import urls as feedback_urls
 from pcref.insights import urls as insights_urls
+from pcref.involvement import urls as involvement_urls
 
 urlpatterns = [
     path("staff/feedback/", include(feedback_urls.staff_urlpatterns)),
     path("staff/insights/", include(insights_urls.staff_urlpatterns)),
+    path("staff/involvement/", include(involvement_urls.staff_urlpatterns)),
     path("staff/", include(core_urls.staff_urlpatterns)),
 ]
 if settings.OIDC_ENABLED:
@@ -20,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("", include(core_urls.public_urlpatterns)),
     path("", include(feedback_urls.public_urlpatterns)),
     path("", include(insights_urls.public_urlpatterns)),
+    path("", include(involvement_urls.public_urlpatterns)),
     prefix_default_language=False,
 )
 

@@ -10,6 +10,7 @@ from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
 from pcref.insights.models import MetricRun, Report
+from pcref.involvement.models import InvolvementOpportunity, InvolvementRegistration
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +61,24 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("insights_staff:report_new"),
         reverse("insights_staff:report_detail", args=[report.pk]),
     ]
-    for url in [*staff_urls(trust, team, user), *feedback_pages, *insights_pages]:
+    person = InvolvementRegistration.objects.filter(organisation=trust).first()
+    opportunity = InvolvementOpportunity.objects.filter(organisation=trust).first()
+    involvement_pages = [
+        reverse("involvement_staff:register"),
+        reverse("involvement_staff:person", args=[person.pk]),
+        reverse("involvement_staff:contact", args=[person.pk]),
+        reverse("involvement_staff:withdraw", args=[person.pk]),
+        reverse("involvement_staff:opportunities"),
+        reverse("involvement_staff:opportunity_new"),
+        reverse("involvement_staff:opportunity", args=[opportunity.pk]),
+        reverse("involvement_staff:partners"),
+        reverse(
+            "involvement_staff:partner",
+            args=[Organisation.objects.get(name="African Heritage Alliance").pk],
+        ),
+    ]
+    pages = [*staff_urls(trust, team, user), *feedback_pages, *insights_pages, *involvement_pages]
+    for url in pages:
         response = page.goto(url)
         assert response.status in (200, 403, 404), f"{url}: {response.status}"
         check_page(page)

@@ -52,7 +52,7 @@ def test_the_language_switcher_links_to_the_same_page_in_each_language(client, t
 def test_home_page_explains_pcref_and_links_to_the_ways_in(client, trust):
     text = client.get("/").content.decode()
     assert "Patient and Carer Race Equality Framework" in text
-    for name in ("feedback:start", "core:get_involved", "core:published_data"):
+    for name in ("feedback:start", "involvement:start", "core:published_data"):
         assert f'href="{reverse(name)}"' in text
     assert "Need help now?" in text and 'href="tel:999"' in text
     assert settings.TRUST_NAME in text

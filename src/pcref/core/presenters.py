@@ -123,6 +123,11 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
     return {key: value for key, value in params.items() if value is not None}
 
 
+def date_only(value) -> str:
+    """A day in the reader's language."""
+    return formats.date_format(value, "DATE_FORMAT") if value else ""
+
+
 def date_time(value) -> str:
     """A moment in the trust's time zone and the reader's language."""
     return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""

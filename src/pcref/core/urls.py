@@ -11,7 +11,6 @@ public_urlpatterns = (
         path("accessibility/", public.accessibility, name="accessibility"),
         path("privacy/", public.privacy, name="privacy"),
         path("cookies/", public.cookies, name="cookies"),
-        path("get-involved/", public.get_involved, name="get_involved"),
         path("our-data/", public.published_data, name="published_data"),
     ],
     "core",

@@ -23,15 +23,3 @@ accessibility = _page("core/public/accessibility.jinja")
 privacy = _page("core/public/privacy.jinja")
 cookies = _page("core/public/cookies.jinja")
 published_data = _page("core/public/published-data.jinja")
-
-
-@login_not_required
-@require_safe
-def get_involved(request):
-    trust = queries.public_trust()
-    context = {
-        "trust": trust,
-        "programmes": queries.public_programmes(trust),
-        "partners": queries.public_partners(),
-    }
-    return render(request, "core/public/get-involved.jinja", context)

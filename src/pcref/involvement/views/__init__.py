@@ -1,0 +1,1 @@
+"""Involvement pages: public (sign up, withdraw) and staff (register, opportunities)."""
