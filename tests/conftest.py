@@ -1,15 +1,23 @@
-"""Shared fixtures: organisations, staff in each role, and clients signed in with a second factor."""
+"""Shared fixtures: organisations, staff in each role, clients signed in with a second factor,
+the real engine's results on a synthetic extract as a finished metric run, and feedback."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from pcref.analytics.engine import run_metrics, write_results
+from pcref.analytics.extract.load import ingest, open_dataset
+from pcref.analytics.synth import generate
 from pcref.core import services
 from pcref.core import urls as core_urls
 from pcref.core.models import Organisation
 from pcref.core.roles import Role
+from pcref.feedback import services as feedback_services
+from pcref.feedback.models import FeedbackSubmission
+from pcref.insights import files
+from pcref.insights.models import MetricRun
 
 PASSWORD = "a-long-test-password-2026"
 
@@ -147,6 +155,100 @@ def public_page_names():
 def staff_urls():
     """staff_urls(organisation, team, person): every core staff page."""
     return core_staff_urls
+
+
+def synthetic_extract(folder, people=1_000, seed=11):
+    """A synthetic extract in `folder`, as CSV table files only (its ground truth removed)."""
+    generate(folder, people=people, seed=seed, file_format="csv")
+    (folder / "ground_truth.json").unlink()
+    return folder
+
+
+def engine_results(extract, datasets, metrics=None):
+    """The real engine's results (all metrics, or those named) on the extract, loaded as
+    dataset version 1 under `datasets`."""
+    ingest(extract, datasets)
+    return run_metrics(open_dataset(datasets, 1).path, metrics=metrics)
+
+
+def finished_metric_run(organisation, table):
+    """A finished metric run of the organisation with `table` written as its results."""
+    run = MetricRun.objects.create(
+        organisation=organisation,
+        dataset_number=1,
+        status=MetricRun.Status.DONE,
+        started_by_system="import",
+        result_rows=table.num_rows,
+        finished_at=timezone.now(),
+    )
+    write_results(table, files.results_dir(run))
+    run.results_path = str(files.results_dir(run))
+    run.save()
+    return run
+
+
+@pytest.fixture
+def write_extract():
+    """write_extract(folder, people=1_000, seed=11): a synthetic extract as CSV files."""
+    return synthetic_extract
+
+
+@pytest.fixture(scope="session")
+def good_extract(tmp_path_factory):
+    """A valid synthetic extract of 1,200 people, as CSV table files only."""
+    return synthetic_extract(tmp_path_factory.mktemp("extract"), people=1_200, seed=7)
+
+
+@pytest.fixture(scope="session")
+def results_table(good_extract, tmp_path_factory):
+    """The real engine's results on the synthetic extract, worked out once."""
+    return engine_results(good_extract, tmp_path_factory.mktemp("dashboard-datasets"))
+
+
+@pytest.fixture
+def finished_run(trust, results_table):
+    return finished_metric_run(trust, results_table)
+
+
+@pytest.fixture
+def finish_a_run(tmp_path):
+    """finish_a_run(organisation, metrics=None): a finished metric run of the real engine on a
+    new synthetic extract of 1,000 people in the test's own folder."""
+
+    def finish(organisation, metrics=None):
+        extract = synthetic_extract(tmp_path / "extract")
+        table = engine_results(extract, tmp_path / "datasets", metrics)
+        return finished_metric_run(organisation, table)
+
+    return finish
+
+
+def feedback_from(trust, ethnic_group, overall, *, text="The ward was noisy.", when=None):
+    """Feedback given online to the trust by a patient, dated `when` (a naive local date and
+    time) when given."""
+    submission = feedback_services.receive_feedback(
+        {
+            "respondent_type": "patient",
+            "text": text,
+            "wants_reply": False,
+            "overall_experience": overall,
+            "ethnic_group": ethnic_group,
+        },
+        organisation=trust,
+        channel="online",
+        interface_language="en",
+    )
+    if when is not None:
+        FeedbackSubmission.objects.filter(pk=submission.pk).update(
+            created_at=timezone.make_aware(when)
+        )
+    return submission
+
+
+@pytest.fixture
+def give_feedback():
+    """give_feedback(trust, ethnic_group, overall, text=..., when=None): online feedback."""
+    return feedback_from
 
 
 def pytest_report_header(config):

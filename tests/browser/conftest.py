@@ -1,11 +1,15 @@
 """Browser tests: Debian's Chromium driven by Playwright, axe-core from npm, against live_server."""
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls in the tests are
@@ -75,6 +79,93 @@ def signed_in_cookie(user, base_url: str) -> dict:
     session["otp_device_id"] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
     session.save()
     return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}
+
+
+@pytest.fixture
+def worker(settings, tmp_path, live_server):
+    """worker(): the real database worker (`db_worker --batch --max-tasks 1`, again and again)
+    in a thread, until the queue is empty.
+
+    An in-memory SQLite test database lives on one connection, which the live server's thread
+    shares with this test; the worker shares it too, so the worker and the server take turns
+    (one lock) instead of talking over each other on it. Other databases work the same way.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    settings.INSIGHTS_DIR = tmp_path / "insights"
+    settings.INSIGHTS_REFRESH_SECONDS = 1
+    turn = threading.RLock()
+    server = live_server.thread.httpd
+    app = server.get_app()
+
+    def one_at_a_time(environ, start_response):
+        with turn:
+            response = app(environ, start_response)
+            try:
+                body = b"".join(response)
+            finally:
+                getattr(response, "close", lambda: None)()
+        return [body]
+
+    server.set_app(one_at_a_time)
+    connection = connections["default"]
+    shared = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    threads = []
+
+    def drain():
+        if shared:
+            connections["default"] = connection
+        try:
+            while True:
+                with turn:
+                    if not DBTaskResult.objects.ready().exists():
+                        return
+                    Worker(
+                        queue_names=["default"],
+                        interval=0,
+                        batch=True,
+                        backend_name="default",
+                        startup_delay=False,
+                        max_tasks=1,
+                        worker_id="browser-test-worker",
+                        excluded_queue_names=[],
+                    ).run()
+                time.sleep(0.3)  # let the browser's requests in between tasks
+        finally:
+            if not shared:
+                connections.close_all()
+
+    def start():
+        if shared:
+            connection.inc_thread_sharing()
+        thread = threading.Thread(target=drain, daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    yield start
+    for thread in threads:
+        thread.join(timeout=120)
+        if shared:
+            connection.dec_thread_sharing()
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(page, username): through the real sign-in page, with the demo's password and a
+    code from the user's authenticator."""
+    return sign_in_with_code
+
+
+def sign_in_with_code(page, username):
+    page.goto("/staff/insights/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pcref-demo-2026")
+    page.get_by_role("button", name="Continue").click()
+    device = TOTPDevice.objects.get(user__username=username)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    page.get_by_label("Security code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture

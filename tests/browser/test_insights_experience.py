@@ -5,10 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from pcref.analytics.extract.load import ingest
-from pcref.analytics.synth import generate
 from pcref.core.models import User
 from pcref.demo import load_everything
-from pcref.feedback import services as feedback_services
 from pcref.insights import files
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,31 +25,16 @@ SPREAD = [
 ]
 
 
-def give_feedback(trust):
-    for group, overall, times in SPREAD:
-        for _ in range(times):
-            feedback_services.receive_feedback(
-                {
-                    "respondent_type": "patient",
-                    "text": "The staff listened to me.",
-                    "wants_reply": False,
-                    "overall_experience": overall,
-                    "ethnic_group": group,
-                },
-                organisation=trust,
-                channel="online",
-                interface_language="en",
-            )
-
-
 def test_board_and_analyst_read_the_experience_page(
-    live_server, new_page, check_page, settings, tmp_path
+    live_server, new_page, check_page, give_feedback, write_extract, settings, tmp_path
 ):
     settings.INSIGHTS_DIR = tmp_path / "insights"
     load_everything(insights=False)
     analyst = User.objects.get(username="analyst")
     board = User.objects.get(username="board")
-    give_feedback(analyst.organisation)
+    for group, overall, times in SPREAD:
+        for _ in range(times):
+            give_feedback(analyst.organisation, group, overall, text="The staff listened to me.")
 
     # No dataset version yet: volumes only, said plainly.
     page = new_page(user=analyst, base_url=live_server.url)
@@ -63,9 +46,8 @@ def test_board_and_analyst_read_the_experience_page(
     expect(page.locator("#experience-positive svg")).to_be_visible()
     check_page(page)
 
-    generate(tmp_path / "extract", people=1_000, seed=11, file_format="csv")
-    (tmp_path / "extract" / "ground_truth.json").unlink()
-    assert ingest(tmp_path / "extract", files.datasets_dir(analyst.organisation)).ok
+    extract = write_extract(tmp_path / "extract")
+    assert ingest(extract, files.datasets_dir(analyst.organisation)).ok
     page.goto("/staff/insights/experience/")
     expect(page.get_by_role("heading", name="Who gives feedback", level=2)).to_be_visible()
     expect(page.locator("#representation-lead")).to_be_visible()

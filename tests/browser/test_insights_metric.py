@@ -4,16 +4,10 @@ views with it (under a Content-Security-Policy without eval), accessible (axe) e
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
-from pcref.analytics.synth import generate
 from pcref.core.demo import load_demo
 from pcref.core.models import User
-from pcref.insights import files
-from pcref.insights.models import MetricRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,32 +16,12 @@ CSP = "script-src 'self'; object-src 'none'; base-uri 'none'"
 METRIC_PAGES = "**/staff/insights/metrics/**"
 
 
-def finish_a_run(organisation, folder):
-    """A finished metric run of the real engine on a synthetic extract."""
-    generate(folder / "extract", people=1_000, seed=11, file_format="csv")
-    (folder / "extract" / "ground_truth.json").unlink()
-    ingest(folder / "extract", folder / "datasets")
-    table = run_metrics(open_dataset(folder / "datasets", 1).path)
-    run = MetricRun.objects.create(
-        organisation=organisation,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
-    return run
-
-
 @pytest.fixture
-def demo_with_results(settings, tmp_path):
+def demo_with_results(finish_a_run, settings, tmp_path):
     settings.INSIGHTS_DIR = tmp_path / "insights"
     load_demo()
     analyst = User.objects.get(username="analyst")
-    finish_a_run(analyst.organisation, tmp_path)
+    finish_a_run(analyst.organisation)
     return analyst
 
 

@@ -4,47 +4,19 @@ JavaScript, filters and a bad filter value, and accessible (axe)."""
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
-from pcref.analytics.synth import generate
 from pcref.core.demo import load_demo
 from pcref.core.models import User
-from pcref.insights import files
-from pcref.insights.models import MetricRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/staff/insights/data-quality/"
-
-
-def finish_a_run(organisation, folder):
-    """A finished metric run of the real engine on a synthetic extract."""
-    generate(folder / "extract", people=1_000, seed=11, file_format="csv")
-    (folder / "extract" / "ground_truth.json").unlink()
-    ingest(folder / "extract", folder / "datasets")
-    table = run_metrics(
-        open_dataset(folder / "datasets", 1).path,
-        metrics=["DQ1", "DQ2", "DQ3", "DQ3.not_known", "DQ3.missing", "DQ3.invalid"],
-    )
-    run = MetricRun.objects.create(
-        organisation=organisation,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
-    return run
+DATA_QUALITY = ["DQ1", "DQ2", "DQ3", "DQ3.not_known", "DQ3.missing", "DQ3.invalid"]
 
 
 def test_an_analyst_and_a_board_viewer_read_the_data_quality_page(
-    live_server, new_page, check_page, settings, tmp_path
+    live_server, new_page, check_page, finish_a_run, settings, tmp_path
 ):
     settings.INSIGHTS_DIR = tmp_path / "insights"
     load_demo()
@@ -55,7 +27,7 @@ def test_an_analyst_and_a_board_viewer_read_the_data_quality_page(
     expect(page.get_by_text("There are no metric results yet")).to_be_visible()
     check_page(page)
 
-    finish_a_run(analyst.organisation, tmp_path)
+    finish_a_run(analyst.organisation, metrics=DATA_QUALITY)
     page.goto("/staff/insights/dashboard/")
     page.get_by_role("link", name="Ethnicity data quality by table, team and month").click()
     expect(page.get_by_role("heading", name="Ethnicity data quality", level=1)).to_be_visible()

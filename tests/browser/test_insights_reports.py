@@ -2,117 +2,26 @@
 worker makes them, the progress page reloads itself without JavaScript, the public reads the
 published report; axe on every page."""
 
-import threading
-import time
+import re
 
 import pytest
-from django.db import connections
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
-from pcref.analytics.synth import generate
 from pcref.core.demo import load_demo
 from pcref.core.models import User
-from pcref.insights import files, publication
-from pcref.insights.models import MetricRun, Report
+from pcref.insights import publication
+from pcref.insights.models import Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def finish_a_run(organisation, folder):
-    """A finished metric run of the real engine on a synthetic extract."""
-    generate(folder / "extract", people=1_000, seed=11, file_format="csv")
-    (folder / "extract" / "ground_truth.json").unlink()
-    ingest(folder / "extract", folder / "datasets")
-    table = run_metrics(open_dataset(folder / "datasets", 1).path)
-    run = MetricRun.objects.create(
-        organisation=organisation,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
-    return run
-
-
-@pytest.fixture
-def worker(settings, tmp_path, live_server):
-    """worker(): the real database worker in a thread until the queue is empty, taking turns
-    with the live server on the shared in-memory SQLite connection (as in
-    test_insights_uploads.py, where the reason is written out)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
-
-    settings.INSIGHTS_DIR = tmp_path / "insights"
-    settings.INSIGHTS_REFRESH_SECONDS = 1
-    turn = threading.RLock()
-    server = live_server.thread.httpd
-    app = server.get_app()
-
-    def one_at_a_time(environ, start_response):
-        with turn:
-            response = app(environ, start_response)
-            try:
-                body = b"".join(response)
-            finally:
-                getattr(response, "close", lambda: None)()
-        return [body]
-
-    server.set_app(one_at_a_time)
-    connection = connections["default"]
-    shared = connection.vendor == "sqlite" and connection.is_in_memory_db()
-    threads = []
-
-    def drain():
-        if shared:
-            connections["default"] = connection
-        try:
-            while True:
-                with turn:
-                    if not DBTaskResult.objects.ready().exists():
-                        return
-                    Worker(
-                        queue_names=["default"],
-                        interval=0,
-                        batch=True,
-                        backend_name="default",
-                        startup_delay=False,
-                        max_tasks=1,
-                        worker_id="browser-test-worker",
-                        excluded_queue_names=[],
-                    ).run()
-                time.sleep(0.3)
-        finally:
-            if not shared:
-                connections.close_all()
-
-    def start():
-        if shared:
-            connection.inc_thread_sharing()
-        thread = threading.Thread(target=drain, daemon=True)
-        thread.start()
-        threads.append(thread)
-
-    yield start
-    for thread in threads:
-        thread.join(timeout=120)
-        if shared:
-            connection.dec_thread_sharing()
-
-
 def test_reports_are_made_read_and_published_with_and_without_javascript(
-    live_server, new_page, check_page, worker, tmp_path
+    live_server, new_page, check_page, worker, finish_a_run
 ):
     load_demo()
     analyst = User.objects.get(username="analyst")
     board = User.objects.get(username="board")
-    run = finish_a_run(analyst.organisation, tmp_path)
+    run = finish_a_run(analyst.organisation)
     page = new_page(user=analyst, base_url=live_server.url)
 
     # With scripts (axe runs): the list, the form, and a board report waiting for the worker.
@@ -173,12 +82,15 @@ def test_reports_are_made_read_and_published_with_and_without_javascript(
     check_page(viewer)
 
     # The public: the published report, in English and under /ur/, with and without scripts.
+    # The report itself is in English (lang="en"); the page around it is in the reader's language.
     title = "Our Patient and Carer Race Equality Framework report, 2025/26"
+    download = {"/report/": "Download this report as a PDF", "/ur/report/": "PDF کے طور پر"}
     for javascript in (True, False):
         reader = new_page(javascript=javascript, base_url=live_server.url)
         for address in ("/report/", "/ur/report/"):
             reader.goto(address)
             expect(reader.get_by_role("heading", name=title, level=1)).to_be_visible()
             expect(reader.get_by_role("heading", name="What we found")).to_be_visible()
-            expect(reader.get_by_role("link", name="Download this report as a PDF")).to_be_visible()
+            pdf_link = reader.get_by_role("link", name=download[address])
+            expect(pdf_link).to_have_attribute("href", re.compile(r"/v\d+\.pdf$"))
             check_page(reader)

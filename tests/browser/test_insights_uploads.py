@@ -3,17 +3,11 @@ becomes a dataset version and results; the progress page reloads itself without 
 
 import csv
 import shutil
-import threading
-import time
 import zipfile
 
 import pytest
-from django.db import connections
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from pcref.analytics.synth import generate
 from pcref.core.demo import load_demo
 from pcref.core.models import User
 
@@ -21,11 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def extracts(tmp_path):
+def extracts(write_extract, tmp_path):
     """A good synthetic extract zipped, and the same extract broken, as separate files."""
-    good = tmp_path / "good"
-    generate(good, people=1_000, seed=11, file_format="csv")
-    (good / "ground_truth.json").unlink()
+    good = write_extract(tmp_path / "good")
     archive = tmp_path / "extract.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
         for path in sorted(good.iterdir()):
@@ -43,88 +35,8 @@ def extracts(tmp_path):
     return archive, sorted(broken.iterdir())
 
 
-@pytest.fixture
-def worker(settings, tmp_path, live_server):
-    """worker(): the real database worker (`db_worker --batch --max-tasks 1`, again and again)
-    in a thread, until the queue is empty.
-
-    An in-memory SQLite test database lives on one connection, which the live server's thread
-    shares with this test; the worker shares it too, so the worker and the server take turns
-    (one lock) instead of talking over each other on it. Other databases work the same way.
-    """
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
-
-    settings.INSIGHTS_DIR = tmp_path / "insights"
-    settings.INSIGHTS_REFRESH_SECONDS = 1
-    turn = threading.RLock()
-    server = live_server.thread.httpd
-    app = server.get_app()
-
-    def one_at_a_time(environ, start_response):
-        with turn:
-            response = app(environ, start_response)
-            try:
-                body = b"".join(response)
-            finally:
-                getattr(response, "close", lambda: None)()
-        return [body]
-
-    server.set_app(one_at_a_time)
-    connection = connections["default"]
-    shared = connection.vendor == "sqlite" and connection.is_in_memory_db()
-    threads = []
-
-    def drain():
-        if shared:
-            connections["default"] = connection
-        try:
-            while True:
-                with turn:
-                    if not DBTaskResult.objects.ready().exists():
-                        return
-                    Worker(
-                        queue_names=["default"],
-                        interval=0,
-                        batch=True,
-                        backend_name="default",
-                        startup_delay=False,
-                        max_tasks=1,
-                        worker_id="browser-test-worker",
-                        excluded_queue_names=[],
-                    ).run()
-                time.sleep(0.3)  # let the browser's requests in between tasks
-        finally:
-            if not shared:
-                connections.close_all()
-
-    def start():
-        if shared:
-            connection.inc_thread_sharing()
-        thread = threading.Thread(target=drain, daemon=True)
-        thread.start()
-        threads.append(thread)
-
-    yield start
-    for thread in threads:
-        thread.join(timeout=120)
-        if shared:
-            connection.dec_thread_sharing()
-
-
-def sign_in(page, username):
-    page.goto("/staff/insights/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pcref-demo-2026")
-    page.get_by_role("button", name="Continue").click()
-    device = TOTPDevice.objects.get(user__username=username)
-    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    page.get_by_label("Security code").fill(code)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_an_analyst_uploads_a_broken_then_a_good_extract(
-    live_server, new_page, check_page, extracts, worker
+    live_server, new_page, check_page, extracts, worker, sign_in
 ):
     load_demo()
     archive, broken_files = extracts

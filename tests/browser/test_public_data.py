@@ -2,38 +2,19 @@
 with and without JavaScript, accessible (axe); its downloads reached from its links."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
-from pcref.analytics.synth import generate
 from pcref.core.roles import Role
-from pcref.insights import files, publication
-from pcref.insights.models import MetricRun
+from pcref.insights import publication
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def published(trust, make_staff, settings, tmp_path):
+def published(trust, make_staff, finish_a_run, settings, tmp_path):
     """A finished run of the real engine on a synthetic extract, published by an analyst."""
     settings.INSIGHTS_DIR = tmp_path / "insights"
-    generate(tmp_path / "extract", people=1_000, seed=11, file_format="csv")
-    (tmp_path / "extract" / "ground_truth.json").unlink()
-    ingest(tmp_path / "extract", tmp_path / "datasets")
-    table = run_metrics(open_dataset(tmp_path / "datasets", 1).path)
-    run = MetricRun.objects.create(
-        organisation=trust,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
+    run = finish_a_run(trust)
     analyst = make_staff(trust, Role.ANALYST, username="analyst")
     return run, analyst
 

@@ -13,7 +13,6 @@ from pcref.analytics.extract.load import ingest
 from pcref.analytics.stats import proportion
 from pcref.analytics.synth import generate
 from pcref.cli import main
-from pcref.feedback import services
 from pcref.feedback.experience import FILE_NAME, write_responses
 from pcref.feedback.models import FeedbackSubmission
 
@@ -22,23 +21,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("experience-feed")]
 SAID = "My mum's name is Asha Patel, call 07700 900123."  # never leaves the database
 
 
-def receive(trust, ethnic_group, overall, respondent="patient"):
-    return services.receive_feedback(
-        {
-            "respondent_type": respondent,
-            "text": SAID,
-            "wants_reply": False,
-            "overall_experience": overall,
-            "ethnic_group": ethnic_group,
-        },
-        organisation=trust,
-        channel="online",
-        interface_language="en",
-    )
-
-
 @pytest.fixture
-def feedback(trust):
+def feedback(trust, give_feedback):
     answers = [
         *[("black-african", "good")] * 3,
         ("black-caribbean", "very_good"),
@@ -49,7 +33,7 @@ def feedback(trust):
         ("prefer-not-to-say", "good"),
         ("", "very_poor"),
     ]
-    submissions = [receive(trust, group, overall) for group, overall in answers]
+    submissions = [give_feedback(trust, group, overall, text=SAID) for group, overall in answers]
     # inside the synthetic extract's three years, April 2023 to March 2026
     FeedbackSubmission.objects.update(
         created_at=timezone.make_aware(dt.datetime(2024, 6, 15, 12, 0))

@@ -1,30 +1,13 @@
-"""Fixtures for insights: a synthetic extract (good and broken), the engine's results on it as a
-finished metric run, analysts, and the real worker."""
+"""Fixtures for insights: a broken synthetic extract (the good one, the engine's results on it
+and the finished metric run are in tests/conftest.py), analysts, and the real worker."""
 
 import csv
 import shutil
 import zipfile
 
 import pytest
-from django.utils import timezone
 
-from pcref.analytics.engine import run_metrics, write_results
-from pcref.analytics.extract.load import ingest, open_dataset
-from pcref.analytics.synth import generate
 from pcref.core.roles import Role
-from pcref.insights import files
-from pcref.insights.models import MetricRun
-
-PEOPLE = 1_200
-
-
-@pytest.fixture(scope="session")
-def good_extract(tmp_path_factory):
-    """A valid synthetic extract of 1,200 people, as CSV table files only."""
-    folder = tmp_path_factory.mktemp("extract")
-    generate(folder, people=PEOPLE, seed=7, file_format="csv")
-    (folder / "ground_truth.json").unlink()
-    return folder
 
 
 @pytest.fixture
@@ -107,27 +90,3 @@ def post_files():
                 handle.close()
 
     return post
-
-
-@pytest.fixture(scope="session")
-def results_table(good_extract, tmp_path_factory):
-    """The real engine's results on the synthetic extract, worked out once."""
-    datasets = tmp_path_factory.mktemp("dashboard-datasets")
-    ingest(good_extract, datasets)
-    return run_metrics(open_dataset(datasets, 1).path)
-
-
-@pytest.fixture
-def finished_run(trust, results_table):
-    run = MetricRun.objects.create(
-        organisation=trust,
-        dataset_number=1,
-        status=MetricRun.Status.DONE,
-        started_by_system="import",
-        result_rows=results_table.num_rows,
-        finished_at=timezone.now(),
-    )
-    write_results(results_table, files.results_dir(run))
-    run.results_path = str(files.results_dir(run))
-    run.save()
-    return run

@@ -85,25 +85,18 @@ SPREAD = [
 ]
 
 
-def receive(trust, ethnic_group, overall, when=IN_PERIOD, text="The ward was noisy."):
-    submission = feedback_services.receive_feedback(
-        {
-            "respondent_type": "patient",
-            "text": text,
-            "wants_reply": False,
-            "overall_experience": overall,
-            "ethnic_group": ethnic_group,
-        },
-        organisation=trust,
-        channel="online",
-        interface_language="en",
-    )
-    FeedbackSubmission.objects.filter(pk=submission.pk).update(created_at=timezone.make_aware(when))
-    return submission
+@pytest.fixture
+def receive(give_feedback):
+    """receive(trust, ethnic_group, overall, when=IN_PERIOD, text=...): online feedback."""
+
+    def receive(trust, ethnic_group, overall, when=IN_PERIOD, text="The ward was noisy."):
+        return give_feedback(trust, ethnic_group, overall, text=text, when=when)
+
+    return receive
 
 
 @pytest.fixture
-def spread(trust):
+def spread(trust, receive):
     return [
         receive(trust, group, overall) for group, overall, times in SPREAD for _ in range(times)
     ]
@@ -237,7 +230,7 @@ def test_positive_experience_by_group_with_wilson_intervals(trust, spread):
         )
 
 
-def test_top_confirmed_themes_per_broad_group(trust, spread, make_staff):
+def test_top_confirmed_themes_per_broad_group(trust, spread, make_staff, receive):
     officer = make_staff(trust, Role.PATIENT_EXPERIENCE_OFFICER, username="officer")
     themes = list(Theme.objects.filter(is_active=True).order_by("key")[:7])
     by_code = {}
@@ -299,7 +292,7 @@ def test_top_confirmed_themes_per_broad_group(trust, spread, make_staff):
     assert len(figures.themes[3].themes) == 5
 
 
-def test_the_period_includes_its_first_and_last_days_in_local_time(trust):
+def test_the_period_includes_its_first_and_last_days_in_local_time(trust, receive):
     for when in (
         dt.datetime(2025, 3, 31, 23, 59),  # before
         dt.datetime(2025, 4, 1, 0, 0),  # first moment, British Summer Time not yet (BST 30 March)
@@ -318,7 +311,7 @@ def said_period(response) -> str:
 
 
 def test_the_page_filters_by_financial_year_dates_and_by_default_the_latest_year(
-    trust, analyst, signed_in
+    trust, analyst, signed_in, receive
 ):
     today = timezone.localdate()
     now = timezone.localtime().replace(tzinfo=None)
@@ -399,7 +392,7 @@ def test_summary_refuses_a_backwards_period_and_an_unknown_scheme(trust):
 
 @pytest.mark.parametrize("role", [Role.BOARD_VIEWER, Role.STEERING_GROUP_MEMBER, Role.ANALYST])
 def test_insights_readers_see_only_their_own_organisation(
-    role, trust, other_trust, make_staff, signed_in, spread
+    role, trust, other_trust, make_staff, signed_in, spread, receive
 ):
     receive(other_trust, "black-caribbean", "poor")
     client = signed_in(make_staff(trust, role, username=f"reader-{role}"))

@@ -20,7 +20,7 @@ from pcref.analytics.metrics.catalogue import CATALOGUE
 from pcref.core.models import AuditEntry
 from pcref.core.roles import Role
 from pcref.feedback import services as feedback_services
-from pcref.feedback.models import FeedbackSubmission, Theme, YouSaidWeDidEntry
+from pcref.feedback.models import Theme, YouSaidWeDidEntry
 from pcref.insights import files, publication, reports
 from pcref.insights.dashboard import VARIATIONS, figure, ratio_figure
 from pcref.insights.models import Report
@@ -48,24 +48,12 @@ MONTH_NAMES = (
 
 
 @pytest.fixture
-def feedback_in_year(trust):
+def feedback_in_year(trust, give_feedback):
     """Feedback inside the year, and one "You said, we did" change published in it."""
     for group, overall, times in FEEDBACK:
         for _ in range(times):
-            submission = feedback_services.receive_feedback(
-                {
-                    "respondent_type": "patient",
-                    "text": "The ward was noisy at night.",
-                    "wants_reply": False,
-                    "overall_experience": overall,
-                    "ethnic_group": group,
-                },
-                organisation=trust,
-                channel="online",
-                interface_language="en",
-            )
-            FeedbackSubmission.objects.filter(pk=submission.pk).update(
-                created_at=timezone.make_aware(IN_PERIOD)
+            give_feedback(
+                trust, group, overall, text="The ward was noisy at night.", when=IN_PERIOD
             )
 
 

@@ -70,25 +70,18 @@ def percentile(times: Sequence[float], share: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def serve_pages(results: Path, requests: int) -> list[dict]:
-    """In this interpreter (its environment already pointing at a throwaway database and
-    insights folder): set up a trust, an analyst and a finished run on `results`, then time
-    `requests` GETs of each page after three unmeasured ones."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pcref.settings")
-    django.setup()
+def signed_in_site():
+    """With Django set up on a throwaway database: migrate, add a trust and an analyst with a
+    confirmed authenticator, and sign the analyst in with the second factor. Returns the trust
+    and a test client holding that session (`pcref bench --only pages` and `--only uploads`)."""
     from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
-    from django.urls import NoReverseMatch, reverse
-    from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from pcref.core import services
     from pcref.core.models import Organisation
     from pcref.core.roles import Role
-    from pcref.insights.models import MetricRun
 
     call_command("migrate", verbosity=0)
     trust = Organisation.objects.create(
@@ -105,6 +98,28 @@ def serve_pages(results: Path, requests: int) -> list[dict]:
         by="command-line",
     )
     services.confirm_totp_enrolment(analyst, services.start_totp_enrolment(analyst), by=analyst)
+    client = Client()
+    client.force_login(analyst)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=analyst).persistent_id
+    session.save()
+    return trust, client
+
+
+def serve_pages(results: Path, requests: int) -> list[dict]:
+    """In this interpreter (its environment already pointing at a throwaway database and
+    insights folder): set up a trust, an analyst and a finished run on `results`, then time
+    `requests` GETs of each page after three unmeasured ones."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pcref.settings")
+    django.setup()
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
+
+    from pcref.insights.models import MetricRun
+
+    trust, client = signed_in_site()
     now = timezone.now()
     MetricRun.objects.create(
         organisation=trust,
@@ -115,11 +130,6 @@ def serve_pages(results: Path, requests: int) -> list[dict]:
         finished_at=now,
         published_at=now,
     )
-    client = Client()
-    client.force_login(analyst)
-    session = client.session
-    session["otp_device_id"] = TOTPDevice.objects.get(user=analyst).persistent_id
-    session.save()
 
     measured = []
     for label, name, arguments, query in PAGES:

@@ -47,34 +47,11 @@ def prepare_site() -> dict:
     Returns the session cookie's name and value."""
     _django()
     from django.conf import settings
-    from django.core.management import call_command
-    from django.test import Client
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from pcref.core import services
-    from pcref.core.models import Organisation
-    from pcref.core.roles import Role
+    from pcref.insights.bench_pages import signed_in_site
 
-    call_command("migrate", verbosity=0)
-    trust = Organisation.objects.create(
-        name=settings.TRUST_NAME, kind="nhs_trust", ods_code=settings.TRUST_ODS_CODE
-    )
-    analyst = services.create_staff_user(
-        trust,
-        username="bench-analyst",
-        email="bench-analyst@example.nhs.uk",
-        first_name="Bench",
-        last_name="Analyst",
-        roles=[Role.ANALYST],
-        password=None,
-        by="command-line",
-    )
-    services.confirm_totp_enrolment(analyst, services.start_totp_enrolment(analyst), by=analyst)
-    client = Client()
-    client.force_login(analyst)
+    trust, client = signed_in_site()
     session = client.session
-    session["otp_device_id"] = TOTPDevice.objects.get(user=analyst).persistent_id
-    session.save()
     return {
         "cookie": settings.SESSION_COOKIE_NAME,
         "session": session.session_key,
