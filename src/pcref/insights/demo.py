@@ -8,6 +8,8 @@ Idempotent: it adds its upload only when the demo trust has none. The extract is
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 
 from pcref.core import audit
@@ -17,6 +19,20 @@ from pcref.insights import files, publication, reports, services
 from pcref.insights.models import ExtractUpload, MetricRun, Report
 
 DEMO_SEED = 2026
+DEMO_YEARS = 3
+
+
+def demo_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The demo extract's first and last days: the three years up to the end of last month,
+    as a trust's monthly extract would be.
+
+    >>> demo_period(dt.date(2026, 11, 27))
+    (datetime.date(2023, 11, 1), datetime.date(2026, 10, 31))
+    """
+    end = today.replace(day=1)  # exclusive
+    return end.replace(year=end.year - DEMO_YEARS), end - dt.timedelta(days=1)
+
+
 DEMO_ACTOR = "demo"
 
 
@@ -34,9 +50,19 @@ def load_insights_demo(trust_ods_code: str | None = None) -> MetricRun | None:
     analyst = User.objects.get(username="analyst")
     upload = ExtractUpload(organisation=trust, uploaded_by=analyst)
     extract = files.upload_dir(upload) / "extract"
-    generate(extract, people=settings.INSIGHTS_DEMO_PEOPLE, seed=DEMO_SEED, file_format="parquet")
+    first, last = demo_period(dt.date.today())
+    generate(
+        extract,
+        people=settings.INSIGHTS_DEMO_PEOPLE,
+        seed=DEMO_SEED,
+        years=DEMO_YEARS,
+        start=first,
+        file_format="parquet",
+    )
     (extract / "ground_truth.json").unlink()  # the answers are not part of an extract
-    write_responses(extract, trust)
+    # Feedback within the extract's months only: a table running on past the others would give
+    # every metric empty months at the end (and so no complete monthly series for SPC).
+    write_responses(extract, trust, since=first, until=last)
     upload.files = [
         {"name": path.name, "bytes": path.stat().st_size} for path in sorted(extract.iterdir())
     ]
