@@ -21,6 +21,8 @@ SCOPED_MODELS = [
     "InvolvementOpportunity",
     "PartnerContact",
     "PartnerAgreement",
+    "DeliveryPlan",
+    "DeliveryAction",
 ]
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "pcref.feedback",
     "pcref.insights",
     "pcref.involvement",
+    "pcref.governance",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ STAFF_NAVIGATION = [
     ("insights_staff:history", "insights.upload_extracts", _("Data uploads"), ()),
     ("insights_staff:reports", "insights.view_insights", _("Reports"), ()),
     ("involvement_staff:register", "involvement.view_register", _("Involvement"), ()),
+    ("governance_staff:plans", "governance.view_plans", _("Delivery plans"), ()),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"
 
@@ -265,6 +267,8 @@ FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", ""
 # Involvement register (docs/involvement.md): how long a sign-up is kept before it is withdrawn
 # by `pcref retention`, as the sign-up page promises.
 INVOLVEMENT_RETENTION_DAYS = int(os.environ.get("PCREF_INVOLVEMENT_RETENTION_DAYS", "730"))
+# A delivery action with no progress update for more than this many weeks is rated amber.
+GOVERNANCE_STALE_WEEKS = int(os.environ.get("PCREF_GOVERNANCE_STALE_WEEKS", "6"))
 FEEDBACK_SUGGESTER_PATH = Path(
     os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.npz")
 )

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from pcref.core import urls as core_urls
 from pcref.feedback import urls as feedback_urls
+from pcref.governance import urls as governance_urls
 from pcref.insights import urls as insights_urls
 from pcref.involvement import urls as involvement_urls
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("staff/feedback/", include(feedback_urls.staff_urlpatterns)),
     path("staff/insights/", include(insights_urls.staff_urlpatterns)),
     path("staff/involvement/", include(involvement_urls.staff_urlpatterns)),
+    path("staff/governance/", include(governance_urls.staff_urlpatterns)),
     path("staff/", include(core_urls.staff_urlpatterns)),
 ]
 if settings.OIDC_ENABLED:

@@ -9,6 +9,7 @@ from django.utils import translation
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
+from pcref.governance.models import DeliveryAction, DeliveryPlan
 from pcref.insights.models import MetricRun, Report
 from pcref.involvement.models import InvolvementOpportunity, InvolvementRegistration
 
@@ -77,7 +78,26 @@ def test_staff_pages_pass_axe_for_every_role(
             args=[Organisation.objects.get(name="African Heritage Alliance").pk],
         ),
     ]
-    pages = [*staff_urls(trust, team, user), *feedback_pages, *insights_pages, *involvement_pages]
+    plan = DeliveryPlan.objects.get(organisation=trust)
+    action = DeliveryAction.objects.filter(workstream__plan=plan).exclude(rag_override="").first()
+    governance_pages = [
+        reverse("governance_staff:plans"),
+        reverse("governance_staff:plan_new"),
+        reverse("governance_staff:plan", args=[plan.pk]),
+        reverse("governance_staff:board", args=[plan.pk]),
+        reverse("governance_staff:action_new", args=[plan.pk]),
+        reverse("governance_staff:action", args=[action.pk]),
+        reverse("governance_staff:action_edit", args=[action.pk]),
+        reverse("governance_staff:progress_new", args=[action.pk]),
+        reverse("governance_staff:rag_override", args=[action.pk]),
+    ]
+    pages = [
+        *staff_urls(trust, team, user),
+        *feedback_pages,
+        *insights_pages,
+        *involvement_pages,
+        *governance_pages,
+    ]
     for url in pages:
         response = page.goto(url)
         assert response.status in (200, 403, 404), f"{url}: {response.status}"

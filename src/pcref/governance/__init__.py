@@ -1,0 +1,1 @@
+"""Governance: delivery plans, workstreams, actions, progress and RAG, and the board view."""

@@ -1,0 +1,142 @@
+"""View models for governance pages: RAG tags, action rows, roll-ups by workstream and component."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pcref.core.presenters import date_only
+from pcref.governance.models import (
+    RAG,
+    Competency,
+    DeliveryAction,
+    DeliveryPlan,
+    PCREFComponent,
+)
+from pcref.governance.rag import compute_rag
+
+RAG_TAG_CLASSES = {
+    RAG.BLUE: "nhsuk-tag--blue",
+    RAG.GREEN: "nhsuk-tag--green",
+    RAG.AMBER: "nhsuk-tag--yellow",
+    RAG.RED: "nhsuk-tag--red",
+}
+RAG_ORDER = [RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE]
+
+
+def rag_tag(rag: RAG) -> dict:
+    return {"text": str(RAG(rag).label), "classes": RAG_TAG_CLASSES[RAG(rag)]}
+
+
+def computed_rag(action: DeliveryAction, today: date) -> RAG:
+    """The rules' rating, from an action annotated with `last_progress`."""
+    last = getattr(action, "last_progress", None) or timezone.localdate(action.created_at)
+    return compute_rag(
+        status=action.status,
+        due_on=action.due_on,
+        last_progress_on=last,
+        today=today,
+        stale_weeks=settings.GOVERNANCE_STALE_WEEKS,
+    )
+
+
+class ActionRow:
+    """One action, ready to show: its rating as computed and, when overridden, as set by hand."""
+
+    def __init__(self, action: DeliveryAction, today: date):
+        self.pk = action.pk
+        self.title = action.title
+        self.owner = str(action.owner)
+        self.lead_organisation = action.lead_organisation.name
+        self.component = PCREFComponent(action.component)
+        self.component_label = str(self.component.label)
+        self.competency = str(Competency(action.competency).label)
+        self.due = date_only(action.due_on)
+        self.status = action.get_status_display()
+        self.computed = computed_rag(action, today)
+        self.computed_tag = rag_tag(self.computed)
+        self.rag = RAG(action.rag_override) if action.rag_override else self.computed
+        self.tag = rag_tag(self.rag)
+        self.overridden = bool(action.rag_override)
+        self.override_reason = action.rag_override_reason
+        self.overdue = action.due_on < today and action.status != DeliveryAction.Status.COMPLETE
+        self.at_risk = not self.overdue and self.rag in (RAG.AMBER, RAG.RED)
+        last = getattr(action, "last_progress", None)
+        self.last_progress = date_only(last) if last else _("No updates yet")
+
+
+def _rollup(name: str, rows: list[ActionRow]) -> dict:
+    counts = Counter(row.rag for row in rows)
+    return {"name": name, "counts": [counts[rag] for rag in RAG_ORDER], "total": len(rows)}
+
+
+class PlanPresenter:
+    """A plan's page and its board view: actions by workstream, roll-ups, overdue and at risk."""
+
+    def __init__(self, plan: DeliveryPlan, workstreams, today: date | None = None):
+        today = today or timezone.localdate()
+        self.pk = plan.pk
+        self.title = plan.title
+        self.year = plan.year
+        self.organisation = plan.organisation.name
+        self.programme = plan.programme.name if plan.programme_id else ""
+        self.approval = (
+            _("Approved by %(committee)s on %(date)s")
+            % {"committee": plan.approved_by, "date": date_only(plan.approved_on)}
+            if plan.approved_by
+            else _("Not yet approved")
+        )
+        self.today = date_only(today)
+        self.rag_headers = [str(rag.label) for rag in RAG_ORDER]
+        self.workstreams = [
+            {
+                "pk": workstream.pk,
+                "name": workstream.name,
+                "rows": [ActionRow(action, today) for action in workstream.actions.all()],
+            }
+            for workstream in workstreams
+        ]
+        rows = [row for workstream in self.workstreams for row in workstream["rows"]]
+        self.action_count = len(rows)
+        self.by_workstream = [_rollup(w["name"], w["rows"]) for w in self.workstreams]
+        self.by_component = [
+            _rollup(str(component.label), [row for row in rows if row.component == component])
+            for component in PCREFComponent
+        ]
+        self.total = _rollup(_("All actions"), rows)
+        self.overdue = [row for row in rows if row.overdue]
+        self.at_risk = [row for row in rows if row.at_risk]
+
+
+def action_summary(action: DeliveryAction, row: ActionRow) -> list[dict]:
+    """The summary list of an action's page."""
+
+    def item(key, value):
+        return {"key": {"text": key}, "value": {"text": value or "–"}}
+
+    return [
+        item(_("Workstream"), action.workstream.name),
+        item(_("Owner"), row.owner),
+        item(_("Lead organisation"), row.lead_organisation),
+        item(_("PCREF component"), row.component_label),
+        item(_("National organisational competency"), row.competency),
+        item(_("Due date"), row.due),
+        item(_("Status"), row.status),
+        item(_("Latest progress update"), row.last_progress),
+    ]
+
+
+def update_items(updates) -> list[dict]:
+    return [
+        {
+            "date": date_only(update.recorded_on),
+            "who": str(update.written_by),
+            "text": update.text,
+            "evidence_link": update.evidence_link,
+        }
+        for update in updates
+    ]

@@ -1,0 +1,20 @@
+"""Governance addresses: staff pages for delivery plans and the board view."""
+
+from django.urls import path
+
+from pcref.governance.views import staff
+
+staff_urlpatterns = (
+    [
+        path("", staff.plans, name="plans"),
+        path("plans/new/", staff.plan_new, name="plan_new"),
+        path("plans/<uuid:pk>/", staff.plan, name="plan"),
+        path("plans/<uuid:pk>/board/", staff.board, name="board"),
+        path("plans/<uuid:pk>/actions/new/", staff.action_new, name="action_new"),
+        path("actions/<uuid:pk>/", staff.action, name="action"),
+        path("actions/<uuid:pk>/edit/", staff.action_edit, name="action_edit"),
+        path("actions/<uuid:pk>/progress/", staff.progress_new, name="progress_new"),
+        path("actions/<uuid:pk>/rag/", staff.rag_override, name="rag_override"),
+    ],
+    "governance_staff",
+)

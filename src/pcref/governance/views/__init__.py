@@ -1,0 +1,1 @@
+"""Governance views: staff pages for delivery plans and the board view."""

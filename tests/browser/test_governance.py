@@ -1,0 +1,119 @@
+"""The delivery plan in Chromium: a steering group member creates a plan with the four
+workstreams, adds an action, records progress, overrides a RAG rating with a reason and opens
+the board view (with and without JavaScript); axe on every page."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from pcref.core.models import AuditEntry, User
+from pcref.demo import load_everything
+from pcref.governance.models import DeliveryAction, DeliveryPlan, ProgressUpdate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WORKSTREAMS = [
+    "Workforce and cultural awareness",
+    "Partnership working",
+    "Coproduction and lived experience",
+    "Improving data quality and insight",
+]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_plan_is_created_run_and_shown_to_the_board(
+    live_server, new_page, check_page, javascript
+):
+    load_everything(insights=False)
+    steering = User.objects.get(username="steering")
+    page = new_page(javascript=javascript, base_url=live_server.url, user=steering)
+    page.goto("/staff/")
+    page.get_by_role("link", name="Delivery plans").first.click()
+    check_page(page)
+    page.get_by_role("link", name="Create a plan").click()
+    check_page(page)
+    page.locator("input[name=year]").fill("2026-27")  # not a financial year: an error, axe-clean
+    page.get_by_role("button", name="Create plan").click()
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Enter the year as a financial year, like 2025/26"
+    )
+    assert not DeliveryPlan.objects.filter(year="2026/27").exists()
+    page.locator("input[name=year]").fill("2026/27")
+    page.locator("input[name=approved_by]").fill("Transformation and Quality Improvement Committee")
+    page.locator("input[name=approved_on]").fill("2026-04-14")
+    page.get_by_role("button", name="Create plan").click()
+    check_page(page)
+    plan = DeliveryPlan.objects.get(year="2026/27")
+    assert [w.name for w in plan.workstreams.all()] == WORKSTREAMS  # the four, by default
+    for name in WORKSTREAMS:
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+    page.get_by_role("link", name="Add an action to Partnership working").click()
+    check_page(page)
+    page.get_by_role("button", name="Add action").click()  # nothing filled in
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter a title")
+    page.locator("input[name=title]").fill("Joint listening events with Jamila's Legacy")
+    page.locator("select[name=lead_organisation]").select_option(label="Jamila's Legacy")
+    page.locator("input[name=component][value=feedback]").check()
+    page.locator("select[name=competency]").select_option("partnership_working")
+    page.locator("input[name=due_on]").fill("2027-02-26")
+    page.locator("input[name=status][value=on_track]").check()
+    page.get_by_role("button", name="Add action").click()
+    check_page(page)
+    action = DeliveryAction.objects.get(workstream__plan=plan)
+    assert action.workstream.name == "Partnership working" and action.owner == steering
+    page.get_by_role("link", name="Add a progress update").click()
+    check_page(page)
+    page.locator("textarea[name=text]").fill("First event held in Highfields; 34 people came.")
+    page.locator("input[name=evidence_link]").fill("https://example.org/event-notes")
+    page.get_by_role("button", name="Add update").click()
+    check_page(page)
+    expect(page.locator("main")).to_contain_text("First event held in Highfields")
+    update = ProgressUpdate.objects.get(action=action)
+    assert update.recorded_on == timezone.localdate() and update.written_by == steering
+    page.get_by_role("link", name="Override the RAG rating").click()
+    check_page(page)
+    page.locator("input[name=rag][value=amber]").check()
+    page.get_by_role("button", name="Save rating").click()  # no reason: refused
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Give a reason for overriding the RAG rating"
+    )
+    page.locator("textarea[name=reason]").fill("The venue for the second event fell through.")
+    page.get_by_role("button", name="Save rating").click()
+    check_page(page)
+    expect(page.locator("main")).to_contain_text("Amber: at risk")
+    expect(page.locator("main")).to_contain_text("computed: Green: on track")
+    assert AuditEntry.objects.filter(action="governance.rag_overridden", actor=steering).exists()
+    page.get_by_role("link", name="Back to the plan").click()
+    page.get_by_role("link", name="Board view (printable)").click()
+    check_page(page)
+    at_risk = page.get_by_role("table", name="Actions rated amber or red that are not yet overdue")
+    expect(at_risk).to_contain_text("Joint listening events with Jamila's Legacy")
+    expect(page.get_by_role("table", name="RAG ratings by workstream")).to_contain_text(
+        "Partnership working"
+    )
+    page.emulate_media(media="print")
+    expect(page.locator("header.nhsuk-header")).to_be_hidden()  # print CSS
+    expect(page.get_by_role("heading", name="Overdue actions")).to_be_visible()
+
+
+def test_the_board_reads_the_demo_plan_and_cannot_change_it(live_server, new_page, check_page):
+    load_everything(insights=False)
+    board = User.objects.get(username="board")
+    page = new_page(base_url=live_server.url, user=board)
+    page.goto("/staff/governance/")
+    check_page(page)
+    expect(page.get_by_role("link", name="Create a plan")).to_have_count(0)
+    page.get_by_role("link", name="PCREF and Culture of Care delivery plan").click()
+    check_page(page)
+    expect(page.get_by_role("link", name="Add an action to Partnership working")).to_have_count(0)
+    page.get_by_role("link", name="Board view (printable)").click()
+    check_page(page)
+    overdue = page.get_by_role("table", name="Actions past their due date and not complete")
+    expect(overdue.locator("tbody tr")).to_have_count(2)
+    page.get_by_role("link", name="A race equality objective in every director's appraisal").click()
+    check_page(page)
+    expect(page.locator("main")).to_contain_text("The last two directors meet the chief executive")
+    expect(page.get_by_role("link", name="Add a progress update")).to_have_count(0)
