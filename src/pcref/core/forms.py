@@ -2,11 +2,22 @@
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.core.roles import ROLE_LABELS, Role
 from pcref.core.services import ORGANISATION_FIELDS, SERVICE_TEAM_FIELDS
+
+
+def add_validation_error(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's validation error on the form: each field's problems on that field (or
+    the form as a whole when it has no such field), a general error on the form."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
 
 
 class SignInForm(forms.Form):

@@ -14,6 +14,7 @@ from pcref.core.forms import (
     RolesForm,
     ServiceTeamForm,
     StaffUserForm,
+    add_validation_error,
 )
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.core.presenters import AuditEntryPresenter, StaffHomePresenter
@@ -30,11 +31,7 @@ def _save(form, request, save):
     try:
         return save()
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
+        add_validation_error(form, error)
         return None
 
 

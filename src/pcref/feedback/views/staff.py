@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.analytics.text.safe_export import write_csv, write_xlsx
 from pcref.core import queries as core_queries
+from pcref.core.forms import add_validation_error
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import (
     ActionForm,
@@ -37,14 +38,6 @@ def _submission(request, pk) -> FeedbackSubmission:
     submission = get_object_or_404(FeedbackSubmission.objects.visible_to(request.user), pk=pk)
     _require(request, Perm.VIEW_FEEDBACK, submission)
     return submission
-
-
-def _form_errors_from(error: ValidationError, form) -> None:
-    if hasattr(error, "error_dict"):
-        for field, problems in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error)
 
 
 def _inbox_filter(request):
@@ -176,7 +169,7 @@ def _case_post(request, pk, form_factory, act, success):
         try:
             act(submission, form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            add_validation_error(form, error)
         else:
             messages.success(request, success % {"ref": submission.reference})
             return redirect("feedback_staff:case", pk=submission.pk)
@@ -278,7 +271,7 @@ def reply(request, pk):
         try:
             services.send_reply(submission, body=form.cleaned_data["body"], by=request.user)
         except ValidationError as error:
-            _form_errors_from(error, form)
+            add_validation_error(form, error)
         else:
             messages.success(
                 request, _("Reply recorded for %(ref)s.") % {"ref": submission.reference}

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from pcref.core.forms import add_validation_error
 from pcref.involvement import queries, services
 from pcref.involvement.forms import PartnerAgreementForm, PartnerContactForm
 from pcref.involvement.models import PartnerContact
@@ -59,8 +60,7 @@ def _add(request, pk, form_class, prefix, add, success):
         try:
             add(partner, form.cleaned_data, by=request.user)
         except ValidationError as error:
-            for field, problems in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_validation_error(form, error)
         else:
             messages.success(request, success)
             return redirect("involvement_staff:partner", pk=partner.pk)
