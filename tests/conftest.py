@@ -124,6 +124,7 @@ PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlp
     "insights:annual_report",
     "involvement:start",
     "involvement:sign_up",
+    "governance:our_plan",
 ]
 
 

@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("", include(feedback_urls.public_urlpatterns)),
     path("", include(insights_urls.public_urlpatterns)),
     path("", include(involvement_urls.public_urlpatterns)),
+    path("", include(governance_urls.public_urlpatterns)),
     prefix_default_language=False,
 )
 

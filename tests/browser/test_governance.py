@@ -117,3 +117,34 @@ def test_the_board_reads_the_demo_plan_and_cannot_change_it(live_server, new_pag
     check_page(page)
     expect(page.locator("main")).to_contain_text("The last two directors meet the chief executive")
     expect(page.get_by_role("link", name="Add a progress update")).to_have_count(0)
+
+
+def test_the_public_plan_page_in_english_and_urdu_without_javascript(
+    live_server, new_page, check_page
+):
+    """The demo plan, published by the demo: unpublished by the steering group's button, it
+    leaves the public page; published again, it is back. axe on /our-plan/ and /ur/our-plan/."""
+    load_everything(insights=False)
+    steering = User.objects.get(username="steering")
+    plan = DeliveryPlan.objects.get(year="2025/26")
+    public = new_page(javascript=False, base_url=live_server.url)
+    public.goto("/about-pcref/")
+    public.get_by_role("link", name="Read our plan and how it is going").click()
+    check_page(public)
+    expect(public.get_by_role("heading", name="Partnership working")).to_be_visible()
+    expect(public.locator("main")).to_contain_text("Behind")
+    expect(public.locator("main")).not_to_contain_text("Grace")
+    public.goto("/ur/our-plan/")
+    check_page(public)
+    staff = new_page(javascript=False, base_url=live_server.url, user=steering)
+    staff.goto(f"/staff/governance/plans/{plan.pk}/")
+    staff.get_by_role("button", name="Unpublish").click()
+    check_page(staff)
+    expect(staff.locator("main")).to_contain_text("Not published on the public website")
+    public.goto("/our-plan/")
+    check_page(public)
+    expect(public.locator("main")).to_contain_text("will be published here")
+    staff.get_by_role("button", name="Publish").click()
+    assert AuditEntry.objects.filter(action="governance.plan_published").count() == 2
+    public.goto("/our-plan/")
+    expect(public.get_by_role("heading", name="Partnership working")).to_be_visible()

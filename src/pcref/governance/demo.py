@@ -1,5 +1,5 @@
 """The demo delivery plan: the trust's 2025/26 plan, its four workstreams and eight actions with
-progress updates, loaded through the services as the demo's steering group member.
+progress updates, published on the public page, loaded through the services as the demo's steering group member.
 
 Idempotent: it adds the plan only when the demo trust has no plan for that year.
 """
@@ -71,4 +71,5 @@ def load_governance_demo(trust_ods_code: str = "RT5") -> int:
             )
         if "override" in item:
             services.override_rag(action, *item["override"], by=lead)
+    services.publish_plan(plan, by=lead)  # shown on the public page /our-plan/
     return len(spec["actions"])

@@ -156,6 +156,10 @@ class ActionForm(forms.Form):
 class ProgressUpdateForm(forms.Form):
     text = forms.CharField(
         label=_("What progress has been made?"),
+        help_text=_(
+            "Once the plan is published, the latest update is shown on the public plan page: "
+            "do not name patients, carers or staff."
+        ),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
         error_messages={"required": _("Describe the progress made")},

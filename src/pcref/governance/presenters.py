@@ -6,8 +6,9 @@ from collections import Counter
 from datetime import date
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pcref.core.presenters import date_only
 from pcref.governance.models import (
@@ -140,3 +141,79 @@ def update_items(updates) -> list[dict]:
         }
         for update in updates
     ]
+
+
+# The public page says how an action stands in words, from the rating that counts.
+PUBLIC_RAG_WORDS = {
+    RAG.BLUE: gettext_lazy("Done"),
+    RAG.GREEN: gettext_lazy("On track"),
+    RAG.AMBER: gettext_lazy("At risk"),
+    RAG.RED: gettext_lazy("Behind"),
+}
+PUBLIC_RAG_COUNTS = {
+    RAG.BLUE: gettext_lazy("%(count)s done"),
+    RAG.GREEN: gettext_lazy("%(count)s on track"),
+    RAG.AMBER: gettext_lazy("%(count)s at risk"),
+    RAG.RED: gettext_lazy("%(count)s behind"),
+}
+PUBLIC_RAG_ORDER = [RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED]
+
+
+def public_rag(action: DeliveryAction, today: date) -> RAG:
+    """The rating that counts: the override where there is one, else the computed rating."""
+    return RAG(action.rag_override) if action.rag_override else computed_rag(action, today)
+
+
+def public_summary(rags: list[RAG]) -> str:
+    """ "4 actions: 1 done, 2 on track, 1 behind"."""
+    counts = Counter(rags)
+    total = ngettext("%(count)s action", "%(count)s actions", len(rags)) % {"count": len(rags)}
+    parts = [
+        str(PUBLIC_RAG_COUNTS[rag]) % {"count": counts[rag]}
+        for rag in PUBLIC_RAG_ORDER
+        if counts[rag]
+    ]
+    return f"{total}: {', '.join(parts)}" if parts else total
+
+
+class PublicPlanPresenter:
+    """The public plan page: no owner, no author of an update, no staff detail of any kind."""
+
+    def __init__(self, plan: DeliveryPlan, workstreams, today: date | None = None):
+        today = today or timezone.localdate()
+        self.title = plan.title
+        self.year = plan.year
+        self.organisation = plan.organisation.name
+        self.approval = (
+            _("Approved by %(committee)s on %(date)s")
+            % {"committee": plan.approved_by, "date": date_only(plan.approved_on)}
+            if plan.approved_by
+            else ""
+        )
+        self.workstreams = []
+        for workstream in workstreams:
+            actions = []
+            for action in workstream.actions.all():
+                rag = public_rag(action, today)
+                updates = list(action.updates.all())  # newest first (ProgressUpdate.Meta)
+                latest = updates[0] if updates else None
+                actions.append(
+                    {
+                        "title": action.title,
+                        "description": action.description,
+                        "due": formats.date_format(action.due_on, "YEAR_MONTH_FORMAT"),
+                        "rag": rag,
+                        "progress": str(PUBLIC_RAG_WORDS[rag]),
+                        "tag_classes": RAG_TAG_CLASSES[rag],
+                        "lead_organisation": action.lead_organisation.name,
+                        "latest_text": latest.text if latest else "",
+                        "latest_date": date_only(latest.recorded_on) if latest else "",
+                    }
+                )
+            self.workstreams.append(
+                {
+                    "name": workstream.name,
+                    "actions": actions,
+                    "summary": public_summary([a["rag"] for a in actions]),
+                }
+            )

@@ -61,3 +61,26 @@ def lead_organisation_choices(plan: DeliveryPlan) -> QuerySet:
 
 def programme_choices(user) -> QuerySet:
     return Programme.objects.filter(organisations=user.organisation_id)
+
+
+def published_plan(organisation: Organisation | None) -> DeliveryPlan | None:
+    """The organisation's latest published plan (by year), for the public page."""
+    if organisation is None:
+        return None
+    return (
+        DeliveryPlan.objects.filter(organisation=organisation, published_at__isnull=False)
+        .select_related("organisation")
+        .order_by("-year", "-published_at")
+        .first()
+    )
+
+
+def public_workstreams(plan: DeliveryPlan) -> list[Workstream]:
+    """The plan's workstreams with their actions, each with its lead organisation, its
+    `last_progress` date and its updates (newest first); owners are not loaded."""
+    actions = (
+        DeliveryAction.objects.select_related("lead_organisation")
+        .annotate(last_progress=Max("updates__recorded_on"))
+        .prefetch_related("updates")
+    )
+    return list(plan.workstreams.prefetch_related(Prefetch("actions", queryset=actions)))

@@ -219,3 +219,39 @@ def override_rag(action: DeliveryAction, rag: str, reason: str, *, by: User) -> 
         organisation_id=action.workstream.plan.organisation_id,
     )
     return action
+
+
+@transaction.atomic
+def publish_plan(plan: DeliveryPlan, *, by: User) -> DeliveryPlan:
+    """Show the plan on the public page `/our-plan/`, from now."""
+    _check(by, Perm.MANAGE_PLANS, plan)
+    plan = DeliveryPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.published_at is None:
+        plan.published_at, plan.published_by = timezone.now(), by
+        plan.save(update_fields=["published_at", "published_by", "updated_at"])
+        audit.record(
+            action="governance.plan_published",
+            by=by,
+            target=plan,
+            after={"published_at": plan.published_at},
+        )
+    return plan
+
+
+@transaction.atomic
+def unpublish_plan(plan: DeliveryPlan, *, by: User) -> DeliveryPlan:
+    """Take the plan off the public page."""
+    _check(by, Perm.MANAGE_PLANS, plan)
+    plan = DeliveryPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.published_at is not None:
+        before = {"published_at": plan.published_at}
+        plan.published_at, plan.published_by = None, None
+        plan.save(update_fields=["published_at", "published_by", "updated_at"])
+        audit.record(
+            action="governance.plan_unpublished",
+            by=by,
+            target=plan,
+            before=before,
+            after={"published_at": None},
+        )
+    return plan

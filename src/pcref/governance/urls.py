@@ -1,8 +1,14 @@
-"""Governance addresses: staff pages for delivery plans and the board view."""
+"""Governance addresses: the public plan page (every language), staff pages for delivery plans
+and the board view."""
 
 from django.urls import path
 
-from pcref.governance.views import staff
+from pcref.governance.views import public, staff
+
+public_urlpatterns = (
+    [path("our-plan/", public.our_plan, name="our_plan")],
+    "governance",
+)
 
 staff_urlpatterns = (
     [
@@ -10,6 +16,7 @@ staff_urlpatterns = (
         path("plans/new/", staff.plan_new, name="plan_new"),
         path("plans/<uuid:pk>/", staff.plan, name="plan"),
         path("plans/<uuid:pk>/board/", staff.board, name="board"),
+        path("plans/<uuid:pk>/publish/", staff.plan_publish, name="plan_publish"),
         path("plans/<uuid:pk>/actions/new/", staff.action_new, name="action_new"),
         path("actions/<uuid:pk>/", staff.action, name="action"),
         path("actions/<uuid:pk>/edit/", staff.action_edit, name="action_edit"),

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.core.forms import add_validation_error
 from pcref.governance import presenters, queries, services
@@ -89,6 +89,9 @@ def _plan_context(request, plan):
     presenter = presenters.PlanPresenter(plan, queries.workstreams_with_actions(plan))
     return {
         "plan": presenter,
+        "published": presenters.date_only(
+            plan.published_at and timezone.localdate(plan.published_at)
+        ),
         "can_manage": request.user.has_perm(Perm.MANAGE_PLANS, plan),
     }
 
@@ -103,6 +106,20 @@ def plan(request, pk):
 def board(request, pk):
     plan = _plan(request, pk)
     return render(request, "governance/staff/board.jinja", _plan_context(request, plan))
+
+
+@require_POST
+def plan_publish(request, pk):
+    """Publish the plan on the public page, or take it off (`publish` is "1" or "0")."""
+    plan = _plan(request, pk)
+    _require(request, Perm.MANAGE_PLANS, plan)
+    if request.POST.get("publish") == "1":
+        services.publish_plan(plan, by=request.user)
+        messages.success(request, _("Plan published on the public website."))
+    else:
+        services.unpublish_plan(plan, by=request.user)
+        messages.success(request, _("Plan taken off the public website."))
+    return redirect("governance_staff:plan", pk=plan.pk)
 
 
 def _action_form(request, plan, **kwargs):
