@@ -74,7 +74,9 @@ def over_rate_limit(address: str) -> bool:
     return recent >= settings.FEEDBACK_SUBMISSIONS_PER_HOUR
 
 
-def _ethnicity(answers: Mapping[str, Any]) -> dict[str, str]:
+def ethnicity_fields(answers: Mapping[str, Any]) -> dict[str, str]:
+    """The ethnicity fields a form's answers give (the ethnic group question, as the feedback
+    form and the involvement sign-up ask it): as given, and as a national code."""
     option = answers.get("ethnic_group") or None
     details = answers.get("ethnic_group_details") or None
     result = ethnicity.form_answer_to_code(option, details if option else None)
@@ -114,7 +116,7 @@ def receive_feedback(
         submitted_via=submitted_via,
         submitted_by=by if isinstance(by, User) else None,
         **{field: answers[field] for field in SUBMISSION_FIELDS if answers.get(field) is not None},
-        **_ethnicity(answers),
+        **ethnicity_fields(answers),
     )
     submission.text_language = suggestions.detect_language(submission.text)
     submission.full_clean(exclude=["journey_token"])

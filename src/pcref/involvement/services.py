@@ -18,12 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pcref.analytics import ethnicity
 from pcref.core import audit
 from pcref.core.audit import Actor
 from pcref.core.models import Organisation, User
 from pcref.feedback.models import SubmissionAttempt
-from pcref.feedback.services import address_hash
+from pcref.feedback.services import address_hash, ethnicity_fields
 from pcref.involvement.models import (
     Interest,
     InvolvementOpportunity,
@@ -55,18 +54,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _ethnicity(answers: Mapping[str, Any]) -> dict[str, str]:
-    option = answers.get("ethnic_group") or None
-    details = answers.get("ethnic_group_details") or None
-    result = ethnicity.form_answer_to_code(option, details if option else None)
-    return {
-        "ethnicity_as_given": option or "",
-        "ethnicity_details": (details or "") if option else "",
-        "ethnic_category_code": result.code or "",
-        "ethnicity_mapping_version": result.mapping_version,
-    }
-
-
 @transaction.atomic
 def sign_up(
     answers: Mapping[str, Any],
@@ -95,7 +82,7 @@ def sign_up(
         interface_language=interface_language,
         consented_at=timezone.now(),
         withdrawal_token_hash=token_hash(token),
-        **_ethnicity(answers),
+        **ethnicity_fields(answers),
     )
     registration.full_clean()
     registration.save()
