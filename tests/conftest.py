@@ -37,6 +37,7 @@ def own_insights_folder(settings, tmp_path):
     synthetic trust is small, so tests that load the whole demo stay quick."""
     settings.INSIGHTS_DIR = tmp_path / "insights"
     settings.INSIGHTS_DEMO_PEOPLE = 1_000
+    settings.GOVERNANCE_DIR = tmp_path / "governance"
 
 
 @pytest.fixture

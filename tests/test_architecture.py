@@ -23,6 +23,11 @@ SCOPED_MODELS = [
     "PartnerAgreement",
     "DeliveryPlan",
     "DeliveryAction",
+    "GovernanceGroup",
+    "Resource",
+    "EngagementEvent",
+    "PaymentRate",
+    "InvolvementPayment",
 ]
 
 

@@ -269,6 +269,10 @@ FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", ""
 INVOLVEMENT_RETENTION_DAYS = int(os.environ.get("PCREF_INVOLVEMENT_RETENTION_DAYS", "730"))
 # A delivery action with no progress update for more than this many weeks is rated amber.
 GOVERNANCE_STALE_WEEKS = int(os.environ.get("PCREF_GOVERNANCE_STALE_WEEKS", "6"))
+# Evidence files and meeting papers (pcref.governance.files): kept here, served only to staff
+# who may see the plan or group they belong to, never from a public address.
+GOVERNANCE_DIR = Path(os.environ.get("PCREF_GOVERNANCE_DIR", VAR_DIR / "governance"))
+GOVERNANCE_MAX_FILE_BYTES = int(os.environ.get("PCREF_GOVERNANCE_MAX_FILE_MB", "20")) * 1024**2
 FEEDBACK_SUGGESTER_PATH = Path(
     os.environ.get("PCREF_FEEDBACK_SUGGESTER", VAR_DIR / "theme-suggester.npz")
 )

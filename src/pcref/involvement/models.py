@@ -242,3 +242,174 @@ class PartnerAgreement(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class InvolvementRecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A trust's own engagement and payment records, for its staff only (a programme shares
+        its plan, never its people)."""
+        if not user.is_authenticated or user.organisation_id is None or user.is_partner_user:
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class EngagementEvent(BaseModel):
+    """An engagement event or co-production activity: when, with which partner, how many people
+    from which communities took part (counts, never names), what was heard and what it led to."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("Engagement event")
+        LISTENING = "listening", _("Listening session or focus group")
+        CO_PRODUCTION = "co_production", _("Co-production activity")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("trust")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    held_on = models.DateField(_("date"))
+    partner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="engagement_events",
+        verbose_name=_("partner organisation"),
+    )
+    place = models.CharField(_("where"), max_length=200, blank=True)
+    heard = models.TextField(_("what we heard"))
+    led_to = models.TextField(_("what it led to"), blank=True)
+    feedback_items = models.ManyToManyField(
+        "feedback.FeedbackSubmission",
+        blank=True,
+        related_name="engagement_events",
+        verbose_name=_("feedback"),
+    )
+    actions = models.ManyToManyField(
+        "governance.DeliveryAction",
+        blank=True,
+        related_name="engagement_events",
+        verbose_name=_("plan actions"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = InvolvementRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventParticipation(models.Model):
+    """How many people of one community took part in an event."""
+
+    event = models.ForeignKey(
+        EngagementEvent, on_delete=models.CASCADE, related_name="participation"
+    )
+    community = models.CharField(_("community"), max_length=100)
+    people = models.PositiveIntegerField(_("people"))
+
+    class Meta:
+        ordering = ["community"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "community"], name="participation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community}: {self.people}"
+
+
+class PaymentRate(BaseModel):
+    """A rate of the trust's involvement payment policy, valid over a span of dates."""
+
+    class Unit(models.TextChoices):
+        HOUR = "hour", _("per hour")
+        SESSION = "session", _("per session (up to half a day)")
+        DAY = "day", _("per day")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("trust")
+    )
+    name = models.CharField(_("activity"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+    amount_pence = models.PositiveIntegerField(_("amount (pence)"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = InvolvementRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "-valid_from"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvolvementPayment(BaseModel):
+    """A payment, voucher, expenses or recognition for someone on the register, at a policy rate.
+    The amount is fixed when recorded, so changing a rate later never changes a past payment;
+    it stays (without the person's details) if they withdraw, because finance must keep it."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        VOUCHER = "voucher", _("Voucher")
+        EXPENSES = "expenses", _("Expenses")
+        RECOGNITION = "recognition", _("Recognition without payment")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("trust")
+    )
+    registration = models.ForeignKey(
+        InvolvementRegistration,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("person"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    activity_on = models.DateField(_("date of the activity"))
+    description = models.CharField(_("what it was for"), max_length=300)
+    rate = models.ForeignKey(
+        PaymentRate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("rate"),
+    )
+    units = models.DecimalField(_("units"), max_digits=6, decimal_places=2, null=True, blank=True)
+    amount_pence = models.PositiveIntegerField(_("amount (pence)"), default=0)
+    event = models.ForeignKey(
+        EngagementEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("event"),
+    )
+    meeting = models.ForeignKey(
+        "governance.Meeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("meeting"),
+    )
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = InvolvementRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-activity_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"payment {str(self.pk)[:8]}"

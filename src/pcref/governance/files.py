@@ -1,0 +1,88 @@
+"""Files kept as evidence and meeting papers: checked on the way in, stored under
+settings.GOVERNANCE_DIR with a name the server chooses, and served only as downloads to staff who
+may see the record they belong to."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import unicodedata
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+# Documents and images a committee works with; nothing a browser would run.
+ALLOWED_SUFFIXES = frozenset(
+    {".pdf", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".csv", ".txt", ".png", ".jpg",
+     ".jpeg"}
+)
+
+
+def governance_storage() -> FileSystemStorage:
+    """Read from settings each time, so tests and deployments can move the folder."""
+    return FileSystemStorage(location=settings.GOVERNANCE_DIR, file_permissions_mode=0o600)
+
+
+def stored_name(instance, filename: str) -> str:
+    """The server's own name for a file: never the uploader's, which may hold a path."""
+    suffix = PurePath(filename).suffix.lower()
+    return f"{instance._meta.model_name}/{uuid.uuid4().hex}{suffix}"
+
+
+def display_name(filename: str) -> str:
+    """The uploader's file name without folders or control characters, for showing and for the
+    download's Content-Disposition."""
+    name = PurePath(filename.replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "file"
+
+
+def check_upload(uploaded: UploadedFile, field: str) -> None:
+    """Refuse an empty, too large or wrong kind of file, naming the field and the file."""
+    name = display_name(uploaded.name or "")
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ValidationError(
+            {
+                field: _("%(name)s is not a kind of file we keep; choose one of: %(kinds)s")
+                % {"name": name, "kinds": ", ".join(sorted(ALLOWED_SUFFIXES))}
+            }
+        )
+    if uploaded.size == 0:
+        raise ValidationError({field: _("%(name)s is empty") % {"name": name}})
+    if uploaded.size > settings.GOVERNANCE_MAX_FILE_BYTES:
+        raise ValidationError(
+            {
+                field: _("%(name)s is larger than %(limit)s")
+                % {"name": name, "limit": filesizeformat(settings.GOVERNANCE_MAX_FILE_BYTES)}
+            }
+        )
+
+
+def file_fields(uploaded: UploadedFile) -> dict:
+    """What a StoredFile records about an upload besides the file itself."""
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    name = display_name(uploaded.name or "")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return {"name": name, "content_type": content_type, "size": uploaded.size,
+            "sha256": digest.hexdigest()}
+
+
+def download(stored) -> FileResponse:
+    """A StoredFile as an attachment, never shown inline (a PDF or image cannot run as a page)."""
+    response = FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=stored.name,
+        content_type=stored.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
