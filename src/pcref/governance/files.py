@@ -20,8 +20,20 @@ from django.utils.translation import gettext as _
 
 # Documents and images a committee works with; nothing a browser would run.
 ALLOWED_SUFFIXES = frozenset(
-    {".pdf", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".csv", ".txt", ".png", ".jpg",
-     ".jpeg"}
+    {
+        ".pdf",
+        ".docx",
+        ".xlsx",
+        ".pptx",
+        ".odt",
+        ".ods",
+        ".odp",
+        ".csv",
+        ".txt",
+        ".png",
+        ".jpg",
+        ".jpeg",
+    }
 )
 
 
@@ -74,14 +86,20 @@ def file_fields(uploaded: UploadedFile) -> dict:
     uploaded.seek(0)
     name = display_name(uploaded.name or "")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return {"name": name, "content_type": content_type, "size": uploaded.size,
-            "sha256": digest.hexdigest()}
+    return {
+        "name": name,
+        "content_type": content_type,
+        "size": uploaded.size,
+        "sha256": digest.hexdigest(),
+    }
 
 
 def download(stored) -> FileResponse:
     """A StoredFile as an attachment, never shown inline (a PDF or image cannot run as a page)."""
     response = FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.name,
+        stored.file.open("rb"),
+        as_attachment=True,
+        filename=stored.name,
         content_type=stored.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -234,9 +234,7 @@ class ProgressUpdate(BaseModel):
 class Milestone(BaseModel):
     """A step on the way to an action's due date."""
 
-    action = models.ForeignKey(
-        DeliveryAction, on_delete=models.CASCADE, related_name="milestones"
-    )
+    action = models.ForeignKey(DeliveryAction, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("milestone"), max_length=200)
     due_on = models.DateField(_("due date"))
     done_on = models.DateField(_("done on"), null=True, blank=True)
