@@ -126,6 +126,7 @@ PUBLIC_PAGE_NAMES = [f"core:{pattern.name}" for pattern in core_urls.public_urlp
     "involvement:start",
     "involvement:sign_up",
     "governance:our_plan",
+    "governance:resources",
 ]
 
 

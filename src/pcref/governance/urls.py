@@ -4,9 +4,13 @@ and the board view."""
 from django.urls import path
 
 from pcref.governance.views import public, staff
+from pcref.governance.views import resources as resource_views
 
 public_urlpatterns = (
-    [path("our-plan/", public.our_plan, name="our_plan")],
+    [
+        path("our-plan/", public.our_plan, name="our_plan"),
+        path("resources/", resource_views.public_resources, name="resources"),
+    ],
     "governance",
 )
 
@@ -22,6 +26,16 @@ staff_urlpatterns = (
         path("actions/<uuid:pk>/edit/", staff.action_edit, name="action_edit"),
         path("actions/<uuid:pk>/progress/", staff.progress_new, name="progress_new"),
         path("actions/<uuid:pk>/rag/", staff.rag_override, name="rag_override"),
+        path("resources/", resource_views.resources, name="resources"),
+        path("resources/new/", resource_views.resource_new, name="resource_new"),
+        path("resources/<uuid:pk>/", resource_views.resource_edit, name="resource_edit"),
+        path("resources/<uuid:pk>/remove/", resource_views.resource_remove, name="resource_remove"),
+        path("resources/<uuid:pk>/move/", resource_views.resource_move, name="resource_move"),
+        path(
+            "resources/<uuid:pk>/publish/",
+            resource_views.resource_publish,
+            name="resource_publish",
+        ),
     ],
     "governance_staff",
 )

@@ -22,6 +22,7 @@ from pcref.insights.reports.errors import ReportFailed
 from pcref.insights.reports.findings import public_findings
 from pcref.insights.reports.headlines import headlines
 from pcref.insights.reports.periods import period_words
+from pcref.insights.reports.plan import board_plan, public_plan
 from pcref.insights.reports.runs import results_file
 from pcref.insights.reports.shown import (
     NO_FIGURE,
@@ -222,6 +223,7 @@ def board_content(report: Report) -> dict:
         "quality": quality_lines(report.run, report.period),
         "experience": experience_figures(report.organisation, start, end),
         "highlights": you_said_we_did(report.organisation, start, end),
+        "plan": board_plan(report),
     }
 
 
@@ -250,6 +252,7 @@ def public_content(report: Report) -> dict:
         "findings": public_findings(run, report.period),
         "experience": experience_figures(report.organisation, start, end),
         "highlights": you_said_we_did(report.organisation, start, end),
+        "plan": public_plan(report),
     }
 
 
