@@ -11,7 +11,11 @@ from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
 from pcref.governance.models import DeliveryAction, DeliveryPlan
 from pcref.insights.models import MetricRun, Report
-from pcref.involvement.models import InvolvementOpportunity, InvolvementRegistration
+from pcref.involvement.models import (
+    EngagementEvent,
+    InvolvementOpportunity,
+    InvolvementRegistration,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,6 +81,16 @@ def test_staff_pages_pass_axe_for_every_role(
             "involvement_staff:partner",
             args=[Organisation.objects.get(name="African Heritage Alliance").pk],
         ),
+    ]
+    event = EngagementEvent.objects.filter(organisation=trust).first()
+    involvement_pages += [
+        reverse("involvement_staff:events"),
+        reverse("involvement_staff:event_new"),
+        reverse("involvement_staff:event", args=[event.pk]),
+        reverse("involvement_staff:event_edit", args=[event.pk]),
+        reverse("involvement_staff:payments"),
+        reverse("involvement_staff:payment_new"),
+        reverse("involvement_staff:rates"),
     ]
     plan = DeliveryPlan.objects.get(organisation=trust)
     action = DeliveryAction.objects.filter(workstream__plan=plan).exclude(rag_override="").first()

@@ -1,5 +1,7 @@
 """Fixtures for involvement: a sign-up's answers, and people on the register."""
 
+from datetime import date
+
 import pytest
 
 from pcref.involvement import services
@@ -35,3 +37,36 @@ def sign_up(trust):
         )
 
     return make
+
+
+@pytest.fixture
+def record_event(trust, make_staff):
+    """record_event(by=None, **changes): an event of the trust, recorded by a steering group
+    member unless `by` is given."""
+    from pcref.core.models import User
+    from pcref.core.roles import Role
+
+    def record(by=None, organisation=None, **changes):
+        organisation = organisation or trust
+        username = f"events-{organisation.ods_code}"
+        by = (
+            by
+            or User.objects.filter(username=username).first()
+            or make_staff(organisation, Role.STEERING_GROUP_MEMBER, username=username)
+        )
+        data = {
+            "kind": "listening",
+            "title": "Listening event on crisis care",
+            "held_on": date(2026, 3, 5),
+            "partner": None,
+            "place": "Highfields community centre",
+            "participation": [("Somali", 12), ("Pakistani", 9)],
+            "heard": "Long waits at the crisis line.",
+            "led_to": "",
+            "feedback_references": [],
+            "actions": [],
+            **changes,
+        }
+        return services.record_event(data, organisation=organisation, by=by)
+
+    return record

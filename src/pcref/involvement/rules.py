@@ -20,6 +20,11 @@ class Perm(StrEnum):
     WITHDRAW_ON_REQUEST = "involvement.withdraw_on_request"
     VIEW_PARTNERS = "involvement.view_partners"
     MANAGE_PARTNERS = "involvement.manage_partners"
+    VIEW_EVENTS = "involvement.view_events"
+    MANAGE_EVENTS = "involvement.manage_events"
+    VIEW_PAYMENTS = "involvement.view_payments"
+    RECORD_PAYMENTS = "involvement.record_payments"
+    SET_RATES = "involvement.set_rates"
 
 
 @rules.predicate
@@ -43,3 +48,15 @@ rules.add_perm(Perm.WITHDRAW_ON_REQUEST, runs_register & works_for_owner)
 # Partner organisations' contacts and agreements: the trust's own records about its partners.
 rules.add_perm(Perm.VIEW_PARTNERS, works_with_register & works_for_owner)
 rules.add_perm(Perm.MANAGE_PARTNERS, works_with_register & works_for_owner)
+
+# Engagement events and co-production activities: those who work with the register record them
+# (counts by community, never names).
+rules.add_perm(Perm.VIEW_EVENTS, works_with_register & works_for_owner)
+rules.add_perm(Perm.MANAGE_EVENTS, works_with_register & works_for_owner)
+
+# Payments and recognition: recorded by those who work with the register (by reference; only
+# those who may see contact details see names when choosing the person); the payment policy's
+# rates are set by administrators. Partner users and other trusts see none of it.
+rules.add_perm(Perm.VIEW_PAYMENTS, works_with_register & works_for_owner)
+rules.add_perm(Perm.RECORD_PAYMENTS, works_with_register & works_for_owner)
+rules.add_perm(Perm.SET_RATES, is_administrator & ~is_partner_user & works_for_owner)

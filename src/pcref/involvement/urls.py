@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pcref.involvement.views import partners, public, staff
+from pcref.involvement.views import events, partners, payments, public, staff
 
 public_urlpatterns = (
     [
@@ -36,6 +36,15 @@ staff_urlpatterns = (
         path(
             "partners/<uuid:pk>/agreements/", partners.agreement_add, name="partner_agreement_add"
         ),
+        path("events/", events.events, name="events"),
+        path("events/new/", events.event_new, name="event_new"),
+        path("events/<uuid:pk>/", events.event, name="event"),
+        path("events/<uuid:pk>/edit/", events.event_edit, name="event_edit"),
+        path("payments/", payments.payments, name="payments"),
+        path("payments/new/", payments.payment_new, name="payment_new"),
+        path("payments/payments.csv", payments.payments_csv, name="payments_csv"),
+        path("payments/rates/", payments.rates, name="rates"),
+        path("payments/<uuid:pk>/paid/", payments.payment_paid, name="payment_paid"),
     ],
     "involvement_staff",
 )

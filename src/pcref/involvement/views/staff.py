@@ -11,6 +11,7 @@ from pcref.involvement import presenters, queries, services
 from pcref.involvement.forms import InviteForm, MatchStatusForm, OpportunityForm, RegisterFilterForm
 from pcref.involvement.models import (
     InvolvementOpportunity,
+    InvolvementPayment,
     InvolvementRegistration,
     OpportunityMatch,
 )
@@ -72,6 +73,15 @@ def person(request, pk):
         "can_see_contact": request.user.has_perm(Perm.VIEW_CONTACT_DETAILS, registration),
         "can_withdraw": request.user.has_perm(Perm.WITHDRAW_ON_REQUEST, registration),
     }
+    if request.user.has_perm(Perm.VIEW_PAYMENTS, registration):
+        payments = queries.payments(
+            InvolvementPayment.objects.visible_to(request.user).filter(registration=registration)
+        )
+        totals = queries.totals(payments)
+        for row in totals:
+            row["total"] = presenters.pounds(row["total"])
+        context["payments"] = [presenters.PaymentRow(payment) for payment in payments]
+        context["totals"] = totals
     return render(request, "involvement/staff/person.jinja", context)
 
 
