@@ -6,13 +6,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from pcref.core.permissions import require_perm
 from pcref.insights import dashboard as dashboards
 from pcref.insights import presenters, presenters_public, services
 from pcref.insights.files import UploadRefused
@@ -21,16 +21,11 @@ from pcref.insights.models import ExtractUpload, MetricRun
 from pcref.insights.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _upload(request, pk) -> ExtractUpload:
     upload = get_object_or_404(
         ExtractUpload.objects.visible_to(request.user).select_related("uploaded_by"), pk=pk
     )
-    _require(request, Perm.UPLOAD_EXTRACTS, upload)
+    require_perm(request, Perm.UPLOAD_EXTRACTS, upload)
     return upload
 
 
@@ -38,7 +33,7 @@ def _run(request, pk) -> MetricRun:
     run = get_object_or_404(
         MetricRun.objects.visible_to(request.user).select_related("started_by"), pk=pk
     )
-    _require(request, Perm.UPLOAD_EXTRACTS, run)
+    require_perm(request, Perm.UPLOAD_EXTRACTS, run)
     return run
 
 
@@ -52,7 +47,7 @@ def _refreshing(request, response, running: bool):
 
 @require_http_methods(["GET", "POST"])
 def upload(request):
-    _require(request, Perm.UPLOAD_EXTRACTS, None)
+    require_perm(request, Perm.UPLOAD_EXTRACTS, None)
     posted = request.method == "POST"
     form = ExtractUploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
@@ -137,7 +132,7 @@ def run_download(request, pk, file_format):
 @require_POST
 def rerun(request, pk):
     run = _run(request, pk)
-    _require(request, Perm.RUN_METRICS, run)
+    require_perm(request, Perm.RUN_METRICS, run)
     new_run = services.queue_metric_run(run.organisation, run.dataset_number, by=request.user)
     messages.success(request, _("The metrics will run again on this dataset version."))
     return redirect("insights_staff:run", new_run.pk)
@@ -145,7 +140,7 @@ def rerun(request, pk):
 
 @require_safe
 def history(request):
-    _require(request, Perm.UPLOAD_EXTRACTS, None)
+    require_perm(request, Perm.UPLOAD_EXTRACTS, None)
     uploads = ExtractUpload.objects.visible_to(request.user).select_related("uploaded_by")
     runs = MetricRun.objects.visible_to(request.user).select_related("started_by")
     rows = sorted(
@@ -159,7 +154,7 @@ def history(request):
 
 @require_safe
 def dashboard(request):
-    _require(request, Perm.VIEW_INSIGHTS, None)
+    require_perm(request, Perm.VIEW_INSIGHTS, None)
     overview = dashboards.dashboard_for(request.user.organisation_id)
     context = {
         "dashboard": overview,

@@ -6,7 +6,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,16 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.core import queries as core_queries
+from pcref.core.permissions import require_perm
 from pcref.insights import reports
 from pcref.insights.forms import ReportForm
 from pcref.insights.models import Report
 from pcref.insights.rules import Perm
 from pcref.insights.views import _refreshing
-
-
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
 
 
 def _report(request, pk) -> Report:
@@ -33,13 +28,13 @@ def _report(request, pk) -> Report:
         ),
         pk=pk,
     )
-    _require(request, Perm.VIEW_INSIGHTS, report)
+    require_perm(request, Perm.VIEW_INSIGHTS, report)
     return report
 
 
 @require_safe
 def report_list(request):
-    _require(request, Perm.VIEW_INSIGHTS, None)
+    require_perm(request, Perm.VIEW_INSIGHTS, None)
     page = Paginator(reports.report_list(request.user), 50).get_page(request.GET.get("page"))
     context = {"page": page, "can_make": request.user.has_perm(Perm.MAKE_REPORTS, None)}
     return render(request, "insights/staff/reports.jinja", context)
@@ -47,7 +42,7 @@ def report_list(request):
 
 @require_http_methods(["GET", "POST"])
 def report_new(request):
-    _require(request, Perm.MAKE_REPORTS, None)
+    require_perm(request, Perm.MAKE_REPORTS, None)
     choices = reports.report_choices(request.user)
     form = ReportForm(request.POST if request.method == "POST" else None, choices=choices)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +95,7 @@ def report_file(request, pk, file_format):
 @require_POST
 def report_publish(request, pk):
     report = _report(request, pk)
-    _require(request, Perm.MAKE_REPORTS, report)
+    require_perm(request, Perm.MAKE_REPORTS, report)
     try:
         reports.publish_report(report, by=request.user)
     except reports.ReportRefused as refusal:

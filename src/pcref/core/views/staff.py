@@ -1,7 +1,7 @@
 """Staff pages for core: home, organisations, services and teams, staff accounts, audit log."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,13 +17,9 @@ from pcref.core.forms import (
     add_validation_error,
 )
 from pcref.core.models import Organisation, ServiceTeam, User
+from pcref.core.permissions import require_perm
 from pcref.core.presenters import AuditEntryPresenter, StaffHomePresenter
 from pcref.core.roles import Perm, Role
-
-
-def _require(request, perm: Perm, target=None) -> None:
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
 
 
 def _save(form, request, save):
@@ -49,7 +45,7 @@ def organisation_list(request):
 @require_safe
 def organisation_detail(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.VIEW_ORGANISATION, organisation)
+    require_perm(request, Perm.VIEW_ORGANISATION, organisation)
     context = {
         "organisation": organisation,
         "service_teams": organisation.service_teams.all()
@@ -65,7 +61,7 @@ def organisation_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.CHANGE_ORGANISATION, organisation)
+    require_perm(request, Perm.CHANGE_ORGANISATION, organisation)
     form = OrganisationForm(
         request.POST or None, instance=Organisation.objects.visible_to(request.user).get(pk=pk)
     )
@@ -86,7 +82,7 @@ def organisation_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def service_team_add(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.MANAGE_SERVICE_TEAMS, organisation)
+    require_perm(request, Perm.MANAGE_SERVICE_TEAMS, organisation)
     form = ServiceTeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         team = _save(
@@ -107,7 +103,7 @@ def service_team_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def service_team_edit(request, pk):
     team = get_object_or_404(ServiceTeam.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.MANAGE_SERVICE_TEAMS, team)
+    require_perm(request, Perm.MANAGE_SERVICE_TEAMS, team)
     form = ServiceTeamForm(
         request.POST or None, instance=ServiceTeam.objects.visible_to(request.user).get(pk=pk)
     )
@@ -129,7 +125,7 @@ def service_team_edit(request, pk):
 
 @require_safe
 def staff_list(request):
-    _require(request, Perm.MANAGE_STAFF, None)
+    require_perm(request, Perm.MANAGE_STAFF, None)
     users = (
         User.objects.visible_to(request.user)
         .prefetch_related("groups")
@@ -140,7 +136,7 @@ def staff_list(request):
 
 @require_http_methods(["GET", "POST"])
 def staff_add(request):
-    _require(request, Perm.MANAGE_STAFF, request.user.organisation)
+    require_perm(request, Perm.MANAGE_STAFF, request.user.organisation)
     form = StaffUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -174,7 +170,7 @@ def staff_add(request):
 @require_http_methods(["GET", "POST"])
 def staff_roles(request, pk):
     person = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.MANAGE_STAFF, request.user.organisation)
+    require_perm(request, Perm.MANAGE_STAFF, request.user.organisation)
     form = RolesForm(request.POST or None, initial={"roles": [str(role) for role in person.roles]})
     if request.method == "POST" and form.is_valid():
         if person == request.user and Role.ADMINISTRATOR not in form.cleaned_data["roles"]:
@@ -188,7 +184,7 @@ def staff_roles(request, pk):
 
 @require_safe
 def audit_log(request):
-    _require(request, Perm.VIEW_AUDIT_LOG, None)
+    require_perm(request, Perm.VIEW_AUDIT_LOG, None)
     form = AuditSearchForm(request.GET or None)
     entries = queries.audit_entries_for(request.user)
     if form.is_valid():

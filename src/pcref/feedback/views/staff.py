@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from pcref.analytics.text.safe_export import write_csv, write_xlsx
 from pcref.core import queries as core_queries
 from pcref.core.forms import add_validation_error
+from pcref.core.permissions import require_perm
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import (
     ActionForm,
@@ -29,14 +30,9 @@ from pcref.feedback.models import FeedbackAction, FeedbackSubmission, YouSaidWeD
 from pcref.feedback.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _submission(request, pk) -> FeedbackSubmission:
     submission = get_object_or_404(FeedbackSubmission.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.VIEW_FEEDBACK, submission)
+    require_perm(request, Perm.VIEW_FEEDBACK, submission)
     return submission
 
 
@@ -59,7 +55,7 @@ def _inbox_filter(request):
 
 @require_safe
 def inbox(request):
-    _require(request, Perm.VIEW_FEEDBACK, None)
+    require_perm(request, Perm.VIEW_FEEDBACK, None)
     form, criteria = _inbox_filter(request)
     submissions = queries.inbox(FeedbackSubmission.objects.visible_to(request.user), criteria)
     page = Paginator(submissions, 25).get_page(request.GET.get("page"))
@@ -78,7 +74,7 @@ def inbox(request):
 
 @require_safe
 def export(request, file_format):
-    _require(request, Perm.EXPORT_FEEDBACK, None)
+    require_perm(request, Perm.EXPORT_FEEDBACK, None)
     if file_format not in ("csv", "xlsx"):
         raise PermissionDenied
     _form, criteria = _inbox_filter(request)
@@ -163,7 +159,7 @@ def case(request, pk):
 
 def _case_post(request, pk, form_factory, act, success):
     submission = _submission(request, pk)
-    _require(request, Perm.HANDLE_FEEDBACK, submission)
+    require_perm(request, Perm.HANDLE_FEEDBACK, submission)
     form = form_factory(request, submission)
     if form.is_valid():
         try:
@@ -245,7 +241,7 @@ def add_action(request, pk):
 @require_POST
 def complete_action(request, pk, action_pk):
     submission = _submission(request, pk)
-    _require(request, Perm.HANDLE_FEEDBACK, submission)
+    require_perm(request, Perm.HANDLE_FEEDBACK, submission)
     action = get_object_or_404(FeedbackAction, pk=action_pk, submission=submission)
     services.complete_action(action, by=request.user)
     messages.success(request, _("Action marked as done."))
@@ -265,7 +261,7 @@ def contact(request, pk):
 @require_http_methods(["GET", "POST"])
 def reply(request, pk):
     submission = _submission(request, pk)
-    _require(request, Perm.HANDLE_FEEDBACK, submission)
+    require_perm(request, Perm.HANDLE_FEEDBACK, submission)
     form = ReplyMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -283,7 +279,7 @@ def reply(request, pk):
 @require_http_methods(["GET", "POST"])
 def you_said_we_did_new(request, pk):
     submission = _submission(request, pk)
-    _require(request, Perm.PUBLISH_YOU_SAID_WE_DID, submission)
+    require_perm(request, Perm.PUBLISH_YOU_SAID_WE_DID, submission)
     confirmed = submission.confirmed_theme_keys()
     form = YouSaidWeDidForm(
         request.POST or None,
@@ -339,7 +335,7 @@ def you_said_we_did_review(request, pk):
 
 @require_safe
 def you_said_we_did_list(request):
-    _require(request, Perm.PUBLISH_YOU_SAID_WE_DID, None)
+    require_perm(request, Perm.PUBLISH_YOU_SAID_WE_DID, None)
     entries = YouSaidWeDidEntry.objects.visible_to(request.user).select_related(
         "theme", "service_team"
     )
@@ -349,7 +345,7 @@ def you_said_we_did_list(request):
 @require_http_methods(["GET", "POST"])
 def submit_on_behalf(request):
     """A partner organisation records feedback for someone, or from a listening event."""
-    _require(request, Perm.SUBMIT_ON_BEHALF, None)
+    require_perm(request, Perm.SUBMIT_ON_BEHALF, None)
     trust = core_queries.public_trust()
     form = PartnerFeedbackForm(request.POST or None, organisation=trust)
     if request.method == "POST" and form.is_valid() and not form.is_spam():

@@ -2,12 +2,13 @@
 names; what was heard and what it led to."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pcref.core.forms import add_validation_error
+from pcref.core.permissions import require_perm
 from pcref.feedback.models import FeedbackSubmission
 from pcref.governance.models import DeliveryAction
 from pcref.involvement import presenters, queries, services
@@ -16,16 +17,11 @@ from pcref.involvement.models import EngagementEvent
 from pcref.involvement.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _event(request, pk, perm=Perm.VIEW_EVENTS) -> EngagementEvent:
     event = get_object_or_404(
         EngagementEvent.objects.visible_to(request.user).select_related("partner"), pk=pk
     )
-    _require(request, perm, event)
+    require_perm(request, perm, event)
     return event
 
 
@@ -40,7 +36,7 @@ def _form(request, data=None, **kwargs) -> EventForm:
 
 @require_safe
 def events(request):
-    _require(request, Perm.VIEW_EVENTS, None)
+    require_perm(request, Perm.VIEW_EVENTS, None)
     scoped = EngagementEvent.objects.visible_to(request.user)
     form = EventFilterForm(request.GET or None, years=queries.event_years(scoped))
     criteria = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -54,7 +50,7 @@ def events(request):
 
 @require_http_methods(["GET", "POST"])
 def event_new(request):
-    _require(request, Perm.MANAGE_EVENTS, None)
+    require_perm(request, Perm.MANAGE_EVENTS, None)
     form = _form(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,31 +1,27 @@
 """Staff pages for partner organisations: the contacts and agreements the trust keeps."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from pcref.core.forms import add_validation_error
+from pcref.core.permissions import require_perm
 from pcref.involvement import queries, services
 from pcref.involvement.forms import PartnerAgreementForm, PartnerContactForm
 from pcref.involvement.models import PartnerContact
 from pcref.involvement.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _partner(request, pk):
-    _require(request, Perm.VIEW_PARTNERS, None)
+    require_perm(request, Perm.VIEW_PARTNERS, None)
     return get_object_or_404(queries.partner_organisations(request.user), pk=pk)
 
 
 @require_safe
 def partners(request):
-    _require(request, Perm.VIEW_PARTNERS, None)
+    require_perm(request, Perm.VIEW_PARTNERS, None)
     return render(
         request,
         "involvement/staff/partners.jinja",
@@ -54,7 +50,7 @@ def partner(request, pk):
 
 def _add(request, pk, form_class, prefix, add, success):
     partner = _partner(request, pk)
-    _require(request, Perm.MANAGE_PARTNERS, None)
+    require_perm(request, Perm.MANAGE_PARTNERS, None)
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:

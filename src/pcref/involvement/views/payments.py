@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.analytics.text.safe_export import write_csv
 from pcref.core.forms import add_validation_error
+from pcref.core.permissions import require_perm
 from pcref.governance.models import GovernanceGroup, Meeting
 from pcref.involvement import presenters, queries, services
 from pcref.involvement.forms import MarkPaidForm, PaymentForm, RateForm
@@ -25,11 +26,6 @@ from pcref.involvement.models import (
 from pcref.involvement.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _year(request, scoped) -> tuple[list[str], str]:
     years = queries.payment_years(scoped)
     year = request.GET.get("year", "")
@@ -38,7 +34,7 @@ def _year(request, scoped) -> tuple[list[str], str]:
 
 @require_safe
 def payments(request):
-    _require(request, Perm.VIEW_PAYMENTS, None)
+    require_perm(request, Perm.VIEW_PAYMENTS, None)
     scoped = InvolvementPayment.objects.visible_to(request.user)
     years, year = _year(request, scoped)
     chosen = list(queries.payments(scoped, year))
@@ -59,7 +55,7 @@ def payments(request):
 
 @require_safe
 def payments_csv(request):
-    _require(request, Perm.VIEW_PAYMENTS, None)
+    require_perm(request, Perm.VIEW_PAYMENTS, None)
     scoped = InvolvementPayment.objects.visible_to(request.user)
     _years, year = _year(request, scoped)
     rows = queries.export_rows(queries.payments(scoped, year))
@@ -91,7 +87,7 @@ def _payment_form(request, data=None):
 
 @require_http_methods(["GET", "POST"])
 def payment_new(request):
-    _require(request, Perm.RECORD_PAYMENTS, None)
+    require_perm(request, Perm.RECORD_PAYMENTS, None)
     form = _payment_form(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "amount_pence": form.cleaned_data.get("amount")}
@@ -124,7 +120,7 @@ def payment_paid(request, pk):
     payment = get_object_or_404(
         InvolvementPayment.objects.visible_to(request.user).select_related("registration"), pk=pk
     )
-    _require(request, Perm.RECORD_PAYMENTS, payment)
+    require_perm(request, Perm.RECORD_PAYMENTS, payment)
     form = MarkPaidForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +138,7 @@ def payment_paid(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def rates(request):
-    _require(request, Perm.VIEW_PAYMENTS, None)
+    require_perm(request, Perm.VIEW_PAYMENTS, None)
     can_set = request.user.has_perm(Perm.SET_RATES, None)
     form = None
     if can_set:

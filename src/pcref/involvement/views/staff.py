@@ -1,12 +1,13 @@
 """Staff pages: the register, a person, their contact details, opportunities and matching."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from pcref.core.permissions import require_perm
 from pcref.involvement import presenters, queries, services
 from pcref.involvement.forms import InviteForm, MatchStatusForm, OpportunityForm, RegisterFilterForm
 from pcref.involvement.models import (
@@ -18,28 +19,23 @@ from pcref.involvement.models import (
 from pcref.involvement.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _registration(request, pk) -> InvolvementRegistration:
     registration = get_object_or_404(
         InvolvementRegistration.objects.visible_to(request.user), pk=pk
     )
-    _require(request, Perm.VIEW_REGISTER, registration)
+    require_perm(request, Perm.VIEW_REGISTER, registration)
     return registration
 
 
 def _opportunity(request, pk) -> InvolvementOpportunity:
     opportunity = get_object_or_404(InvolvementOpportunity.objects.visible_to(request.user), pk=pk)
-    _require(request, Perm.MANAGE_OPPORTUNITIES, opportunity)
+    require_perm(request, Perm.MANAGE_OPPORTUNITIES, opportunity)
     return opportunity
 
 
 @require_safe
 def register(request):
-    _require(request, Perm.VIEW_REGISTER, None)
+    require_perm(request, Perm.VIEW_REGISTER, None)
     form = RegisterFilterForm(request.GET or None)
     criteria = form.cleaned_data if form.is_bound and form.is_valid() else {}
     people = queries.register(InvolvementRegistration.objects.visible_to(request.user), criteria)
@@ -100,7 +96,7 @@ def contact(request, pk):
 @require_http_methods(["GET", "POST"])
 def withdraw(request, pk):
     registration = _registration(request, pk)
-    _require(request, Perm.WITHDRAW_ON_REQUEST, registration)
+    require_perm(request, Perm.WITHDRAW_ON_REQUEST, registration)
     if request.method == "POST":
         services.withdraw_on_request(registration, by=request.user)
         messages.success(
@@ -114,7 +110,7 @@ def withdraw(request, pk):
 
 @require_safe
 def opportunities(request):
-    _require(request, Perm.MANAGE_OPPORTUNITIES, None)
+    require_perm(request, Perm.MANAGE_OPPORTUNITIES, None)
     scoped = InvolvementOpportunity.objects.visible_to(request.user)
     return render(
         request,
@@ -125,7 +121,7 @@ def opportunities(request):
 
 @require_http_methods(["GET", "POST"])
 def opportunity_new(request):
-    _require(request, Perm.MANAGE_OPPORTUNITIES, None)
+    require_perm(request, Perm.MANAGE_OPPORTUNITIES, None)
     form = OpportunityForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         opportunity = services.add_opportunity(
@@ -183,7 +179,7 @@ def match_status(request, pk):
         pk=pk,
         opportunity__in=scoped,
     )
-    _require(request, Perm.MANAGE_OPPORTUNITIES, match.opportunity)
+    require_perm(request, Perm.MANAGE_OPPORTUNITIES, match.opportunity)
     form = MatchStatusForm(request.POST, prefix=str(match.pk))
     if form.is_valid():
         services.set_match_status(match, form.cleaned_data["status"], by=request.user)
