@@ -102,6 +102,25 @@ STAFF_NAVIGATION = [
     ("insights_staff:reports", "insights.view_insights", _("Reports"), ()),
     ("involvement_staff:register", "involvement.view_register", _("Involvement"), ()),
     ("governance_staff:plans", "governance.view_plans", _("Delivery plans"), ()),
+    (
+        "governance_staff:groups",
+        "governance.view_groups",
+        _("Groups and meetings"),
+        (
+            "governance_staff:group",
+            "governance_staff:group_new",
+            "governance_staff:member_new",
+            "governance_staff:member_edit",
+            "governance_staff:meeting_new",
+            "governance_staff:meeting",
+            "governance_staff:paper_new",
+            "governance_staff:attendance",
+            "governance_staff:minutes",
+            "governance_staff:decision_new",
+            "governance_staff:log_item_new",
+            "governance_staff:log_item_done",
+        ),
+    ),
 ]
 WSGI_APPLICATION = "pcref.wsgi.application"
 

@@ -9,7 +9,7 @@ from django.utils import translation
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
-from pcref.governance.models import DeliveryAction, DeliveryPlan
+from pcref.governance.models import DeliveryAction, DeliveryPlan, Milestone
 from pcref.insights.models import MetricRun, Report
 from pcref.involvement.models import (
     EngagementEvent,
@@ -104,6 +104,32 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:action_edit", args=[action.pk]),
         reverse("governance_staff:progress_new", args=[action.pk]),
         reverse("governance_staff:rag_override", args=[action.pk]),
+        reverse("governance_staff:milestone_new", args=[action.pk]),
+        reverse("governance_staff:measure_new", args=[action.pk]),
+        reverse(
+            "governance_staff:milestone_done",
+            args=[Milestone.objects.filter(action__workstream__plan=plan, done_on=None)[0].pk],
+        ),
+    ]
+    from pcref.governance.models import GovernanceGroup, LogItem
+
+    steering_group = GovernanceGroup.objects.get(organisation=trust, name="PCREF steering group")
+    group_meeting = steering_group.meetings.exclude(decisions=None).first()
+    log_item = LogItem.objects.filter(meeting__group=steering_group, done_on=None).first()
+    governance_pages += [
+        reverse("governance_staff:groups"),
+        reverse("governance_staff:group_new"),
+        reverse("governance_staff:group", args=[steering_group.pk]),
+        reverse("governance_staff:member_new", args=[steering_group.pk]),
+        reverse("governance_staff:member_edit", args=[steering_group.members.first().pk]),
+        reverse("governance_staff:meeting_new", args=[steering_group.pk]),
+        reverse("governance_staff:meeting", args=[group_meeting.pk]),
+        reverse("governance_staff:paper_new", args=[group_meeting.pk]),
+        reverse("governance_staff:attendance", args=[group_meeting.pk]),
+        reverse("governance_staff:minutes", args=[group_meeting.pk]),
+        reverse("governance_staff:decision_new", args=[group_meeting.pk]),
+        reverse("governance_staff:log_item_new", args=[group_meeting.pk]),
+        reverse("governance_staff:log_item_done", args=[log_item.pk]),
     ]
     pages = [
         *staff_urls(trust, team, user),

@@ -148,3 +148,102 @@ def test_the_public_plan_page_in_english_and_urdu_without_javascript(
     assert AuditEntry.objects.filter(action="governance.plan_published").count() == 2
     public.goto("/our-plan/")
     expect(public.get_by_role("heading", name="Partnership working")).to_be_visible()
+
+
+def test_milestones_measures_and_evidence_reach_the_board_without_javascript(
+    live_server, new_page, check_page, settings
+):
+    """On a demo action: a milestone (one due after the action first, refused), a measure (none
+    chosen first, refused), and an update with a file, a feedback reference and a "You said, we
+    did" entry; the board view shows the milestone and the measure in words. axe on every page."""
+    from pcref.feedback.models import FeedbackSubmission, YouSaidWeDidEntry
+    from pcref.governance.models import ActionMeasure, EvidenceFile, Milestone
+
+    load_everything(insights=False)
+    steering = User.objects.get(username="steering")
+    plan = DeliveryPlan.objects.get(year="2025/26")
+    action = DeliveryAction.objects.get(title="Disparity measures to the board every quarter")
+    page = new_page(javascript=False, base_url=live_server.url, user=steering)
+    page.goto(f"/staff/governance/plans/{plan.pk}/")
+    page.get_by_role("link", name=action.title).first.click()
+    check_page(page)
+
+    page.get_by_role("link", name="Add a milestone").click()
+    check_page(page)
+    late = action.due_on + timezone.timedelta(days=1)
+    page.locator("input[name=title]").fill("Second quarterly report to the board")
+    page.locator("input[name=due_on]").fill(late.isoformat())
+    page.get_by_role("button", name="Add milestone").click()
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("after the action's own due date")
+    assert not Milestone.objects.filter(action=action).exists()
+    page.locator("input[name=due_on]").fill(action.due_on.isoformat())
+    page.get_by_role("button", name="Add milestone").click()
+    check_page(page)
+    expect(page.locator("#milestones ~ ul").first).to_contain_text(
+        "Second quarterly report to the board"
+    )
+    page.get_by_role("link", name="Mark done").click()  # the one milestone not done
+    check_page(page)
+    page.locator("input[name=done_on]").fill("")
+    page.get_by_role("button", name="Mark done").click()  # no date: refused
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Enter the date the milestone was done"
+    )
+    assert Milestone.objects.get(action=action).done_on is None
+    page.get_by_role("link", name="Back").click()
+
+    page.get_by_role("link", name="Link a measure").click()
+    check_page(page)
+    page.get_by_role("button", name="Link measure").click()  # nothing chosen
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose a metric")
+    page.locator("select[name=metric_id]").select_option("MHA3")
+    page.locator("select[name=group]").select_option("Black")
+    page.locator("input[name=statistic][value=ratio]").check()
+    page.locator("input[name=target]").fill("1.5")
+    page.locator("input[name=direction][value=down]").check()
+    page.get_by_role("button", name="Link measure").click()
+    check_page(page)
+    assert ActionMeasure.objects.filter(action=action, metric_id="MHA3", group="Black").exists()
+    expect(page.get_by_role("link", name="Section 136 uses")).to_have_attribute(
+        "href", "/staff/insights/metrics/MHA3/"
+    )
+
+    feedback = FeedbackSubmission.objects.filter(organisation=plan.organisation).first()
+    entry = YouSaidWeDidEntry.objects.filter(organisation=plan.organisation).first()
+    page.get_by_role("link", name="Add a progress update").click()
+    check_page(page)
+    page.locator("textarea[name=text]").fill("Second report drafted with the analysts.")
+    page.locator("input[name=file]").set_input_files(
+        files=[{"name": "report-notes.txt", "mimeType": "text/plain", "buffer": b"Notes\n"}]
+    )
+    page.locator("textarea[name=feedback_references]").fill("FB-AAAA-BBBB")  # not ours
+    page.locator(f"input[name=you_said_we_did][value='{entry.pk}']").check()
+    page.get_by_role("button", name="Add update").click()
+    check_page(page)
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("FB-AAAA-BBBB")
+    assert not EvidenceFile.objects.filter(update__action=action).exists()
+    page.locator("input[name=file]").set_input_files(
+        files=[{"name": "report-notes.txt", "mimeType": "text/plain", "buffer": b"Notes\n"}]
+    )
+    page.locator("textarea[name=feedback_references]").fill(feedback.reference)
+    page.get_by_role("button", name="Add update").click()
+    check_page(page)
+    stored = EvidenceFile.objects.get(update__action=action)
+    link = page.get_by_role("link", name="report-notes.txt")
+    expect(link).to_have_attribute("href", f"/staff/governance/evidence/{stored.pk}/")
+    assert page.request.get(link.get_attribute("href")).body() == b"Notes\n"
+    expect(page.get_by_role("link", name=feedback.reference)).to_be_visible()
+    update = ProgressUpdate.objects.get(action=action, text__startswith="Second report")
+    assert list(update.you_said_we_did.all()) == [entry]
+
+    page.goto(f"/staff/governance/plans/{plan.pk}/board/")
+    check_page(page)
+    heading = page.locator("h3", has=page.get_by_role("link", name=action.title))
+    section = heading.locator("xpath=following-sibling::ul[1]")
+    expect(section).to_contain_text("Next: Second quarterly report to the board")
+    expect(section).to_contain_text("Section 136 uses")
+    expect(section).to_contain_text("No figure yet")  # the demo without insights has no run
+    expect(page.locator("main")).to_contain_text("1 overdue milestone: Half of the wards")

@@ -13,7 +13,15 @@ from pcref.core import services as core_services
 from pcref.core.models import AuditEntry
 from pcref.core.roles import Role
 from pcref.governance import queries, services
-from pcref.governance.models import DeliveryAction, DeliveryPlan, ProgressUpdate, Workstream
+from pcref.governance.models import (
+    ActionMeasure,
+    DeliveryAction,
+    DeliveryPlan,
+    EvidenceFile,
+    Milestone,
+    ProgressUpdate,
+    Workstream,
+)
 from pcref.governance.presenters import PlanPresenter
 
 pytestmark = pytest.mark.django_db
@@ -404,15 +412,35 @@ def test_the_demo_plan_loads_through_the_services_once():
     load_everything(insights=False)
     plan = DeliveryPlan.objects.get(year="2025/26")
     assert [w.name for w in plan.workstreams.all()] == list(services.DEFAULT_WORKSTREAMS)
-    actions = DeliveryAction.objects.filter(workstream__plan=plan)
+    # The plan's own eight actions (a steering group decision in the meetings demo adds one more).
+    actions = DeliveryAction.objects.filter(workstream__plan=plan, decisions__isnull=True)
     assert actions.count() == 8
     assert actions.filter(due_on__lt=timezone.localdate()).exclude(status="complete").count() == 2
     assert ProgressUpdate.objects.filter(action__in=actions).count() == 7
     assert actions.exclude(rag_override="").get().rag_override_reason
-    assert AuditEntry.objects.filter(action="governance.action_added").count() == 8
+    audited = AuditEntry.objects.filter(action="governance.action_added")
+    assert audited.filter(target_id__in=[str(a.pk) for a in actions]).count() == 8
     assert plan.programme.organisations.count() == 2
+    # Milestones (one overdue, two done), two measures, themes and one evidence file.
+    milestones = Milestone.objects.filter(action__in=actions)
+    assert milestones.count() == 6 and milestones.filter(done_on__isnull=False).count() == 2
+    assert sorted(ActionMeasure.objects.values_list("metric_id", "group", "statistic")) == [
+        ("DQ1", "", "value"),
+        ("MHA1.people", "Black", "ratio"),
+    ]
+    assert actions.filter(themes__isnull=False).distinct().count() == 2
+    evidence = EvidenceFile.objects.get()
+    assert evidence.name == "training-register.txt" and evidence.file.read().startswith(b"Cultural")
+    assert evidence.update.feedback_items.count() == 1
+    assert evidence.update.you_said_we_did.count() == 1
+    counts = DeliveryAction.objects.count(), Milestone.objects.count(), EvidenceFile.objects.count()
     load_everything(insights=False)
-    assert DeliveryPlan.objects.count() == 1 and DeliveryAction.objects.count() == 8
+    assert DeliveryPlan.objects.count() == 1
+    assert (
+        DeliveryAction.objects.count(),
+        Milestone.objects.count(),
+        EvidenceFile.objects.count(),
+    ) == counts
 
 
 def test_the_database_refuses_an_override_without_a_reason(add_action):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import unicodedata
 import uuid
 from pathlib import PurePath
@@ -37,9 +38,21 @@ ALLOWED_SUFFIXES = frozenset(
 )
 
 
+class GovernanceStorage(FileSystemStorage):
+    """A folder read from settings.GOVERNANCE_DIR on every use, not once when the models load,
+    so a deployment or a test that moves the folder moves every file field with it."""
+
+    @property
+    def base_location(self):
+        return settings.GOVERNANCE_DIR
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def governance_storage() -> FileSystemStorage:
-    """Read from settings each time, so tests and deployments can move the folder."""
-    return FileSystemStorage(location=settings.GOVERNANCE_DIR, file_permissions_mode=0o600)
+    return GovernanceStorage(file_permissions_mode=0o600)
 
 
 def stored_name(instance, filename: str) -> str:

@@ -3,7 +3,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pcref.governance.models import RAG, Competency, DeliveryAction, PCREFComponent
+from pcref.feedback.models import Theme
+from pcref.governance import measures
+from pcref.governance.models import (
+    RAG,
+    ActionMeasure,
+    Competency,
+    DeliveryAction,
+    Direction,
+    PCREFComponent,
+)
 from pcref.governance.services import DEFAULT_WORKSTREAMS
 
 NO_OVERRIDE = "none"
@@ -70,6 +79,16 @@ class PlanForm(forms.Form):
         if any(len(name) > 200 for name in names):
             raise forms.ValidationError(_("Keep each workstream's name to 200 characters or fewer"))
         return names
+
+
+class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class EntryChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.theme.name}: {obj.we_did[:120]}"
 
 
 class ActionForm(forms.Form):
@@ -139,6 +158,14 @@ class ActionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose the status")},
     )
+    themes = ThemeChoiceField(
+        label=_("Feedback themes the action answers (optional)"),
+        help_text=_("The action's page and the board view count the feedback given each theme."),
+        queryset=Theme.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose themes from the list")},
+    )
 
     def __init__(self, *args, workstreams, owners, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,6 +203,30 @@ class ProgressUpdateForm(forms.Form):
         assume_scheme="https",
         error_messages={"invalid": _("Enter a web address, like https://example.org/minutes")},
     )
+    file = forms.FileField(
+        label=_("Evidence file (optional)"),
+        help_text=_("A PDF, Word, Excel, PowerPoint, OpenDocument, CSV, text or image file."),
+        required=False,
+        error_messages={"empty": _("The file you chose is empty"), "invalid": _("Choose a file")},
+    )
+    feedback_references = forms.CharField(
+        label=_("Feedback this update answers (optional)"),
+        help_text=_("Feedback references like FB-ABCD-EFGH, separated by commas or on new lines."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    you_said_we_did = EntryChoiceField(
+        label=_("“You said, we did” entries this update answers (optional)"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose entries from the list")},
+    )
+
+    def __init__(self, *args, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["you_said_we_did"].queryset = entries
 
     def clean_text(self):
         text = self.cleaned_data["text"]
@@ -211,3 +262,90 @@ class RAGOverrideForm(forms.Form):
         if data.get("rag") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give a reason for overriding the RAG rating"))
         return data
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(
+        label=_("Milestone"),
+        max_length=200,
+        error_messages={"required": _("Enter the milestone")},
+    )
+    due_on = forms.DateField(
+        label=_("Due date (YYYY-MM-DD)"),
+        help_text=_("On or before the action's due date."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Enter the milestone's due date"), **DATE_ERRORS},
+    )
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError(_("Enter the milestone"))
+        return title
+
+
+class MilestoneDoneForm(forms.Form):
+    done_on = forms.DateField(
+        label=_("Date it was done (YYYY-MM-DD)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Enter the date the milestone was done"), **DATE_ERRORS},
+    )
+
+
+NUMBER_ERRORS = {"invalid": _("Enter a number, like 2.5")}
+
+
+class MeasureForm(forms.Form):
+    metric_id = forms.ChoiceField(
+        label=_("Metric"),
+        choices=(),
+        widget=forms.Select,
+        error_messages={
+            "required": _("Choose a metric"),
+            "invalid_choice": _("%(value)s is not a metric of the catalogue"),
+        },
+    )
+    group = forms.ChoiceField(
+        label=_("Group"),
+        help_text=_("All people, or one broad ethnic group the metric is reported for."),
+        choices=(),
+        required=False,
+        widget=forms.Select,
+        error_messages={"invalid_choice": _("%(value)s is not a group we report")},
+    )
+    statistic = forms.ChoiceField(
+        label=_("Figure"),
+        choices=ActionMeasure.Statistic.choices,
+        initial=ActionMeasure.Statistic.VALUE,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the group's value or its ratio to White")},
+    )
+    baseline = forms.FloatField(
+        label=_("Baseline (optional)"),
+        help_text=_("Where the figure started. Without one, the earliest figure in the results."),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages=NUMBER_ERRORS,
+    )
+    target = forms.FloatField(
+        label=_("Target"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"required": _("Enter the target"), **NUMBER_ERRORS},
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=Direction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether lower or higher is better")},
+    )
+    target_on = forms.DateField(
+        label=_("Target date (YYYY-MM-DD, optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages=DATE_ERRORS,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric_id"].choices = [("", _("Choose a metric")), *measures.metric_choices()]
+        self.fields["group"].choices = measures.group_choices()

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -217,3 +218,134 @@ class PublicPlanPresenter:
                     "summary": public_summary([a["rag"] for a in actions]),
                 }
             )
+
+
+# --- Milestones, measures, themes and evidence ---------------------------------------------
+
+
+def milestone_items(milestones, today: date) -> list[dict]:
+    """An action's milestones, each with how it stands in words."""
+    items = []
+    for milestone in milestones:
+        if milestone.done_on:
+            state = _("Done on %(date)s") % {"date": date_only(milestone.done_on)}
+        elif milestone.due_on < today:
+            state = _("Overdue: was due on %(date)s") % {"date": date_only(milestone.due_on)}
+        else:
+            state = _("Due on %(date)s") % {"date": date_only(milestone.due_on)}
+        items.append(
+            {
+                "pk": milestone.pk,
+                "title": milestone.title,
+                "state": state,
+                "done": bool(milestone.done_on),
+                "overdue": not milestone.done_on and milestone.due_on < today,
+            }
+        )
+    return items
+
+
+def next_milestone(milestones, today: date) -> str:
+    """ "Next: Trainers booked, due on 5 March 2026", from the milestones not done and not yet
+    overdue."""
+    coming = sorted((m for m in milestones if not m.done_on and m.due_on >= today), key=_due)
+    if not coming:
+        return ""
+    return _("Next: %(title)s, due on %(date)s") % {
+        "title": coming[0].title,
+        "date": date_only(coming[0].due_on),
+    }
+
+
+def overdue_milestones(milestones, today: date) -> str:
+    """ "2 overdue milestones: A (due on 1 May 2026), B (due on 9 May 2026)", or ""."""
+    late = sorted((m for m in milestones if not m.done_on and m.due_on < today), key=_due)
+    if not late:
+        return ""
+    names = ", ".join(
+        _("%(title)s (due on %(date)s)") % {"title": m.title, "date": date_only(m.due_on)}
+        for m in late
+    )
+    return ngettext(
+        "%(count)s overdue milestone: %(names)s",
+        "%(count)s overdue milestones: %(names)s",
+        len(late),
+    ) % {"count": len(late), "names": names}
+
+
+def _due(milestone):
+    return (milestone.due_on, milestone.title)
+
+
+def theme_rows(themes, counts: dict, year: str) -> list[dict]:
+    """Per theme, the feedback given it in the plan's year and in the year before."""
+    first = int(year[:4])
+    before = f"{first - 1}/{first % 100:02d}"
+    return [
+        {
+            "name": theme.name,
+            "now": counts.get(theme.pk, (0, 0))[0],
+            "before": counts.get(theme.pk, (0, 0))[1],
+            "words": _("%(theme)s: %(now)s in %(year)s, %(before)s in %(last)s")
+            % {
+                "theme": theme.name,
+                "now": counts.get(theme.pk, (0, 0))[0],
+                "year": year,
+                "before": counts.get(theme.pk, (0, 0))[1],
+                "last": before,
+            },
+        }
+        for theme in sorted(themes, key=lambda theme: theme.name)
+    ]
+
+
+def evidence_update_items(updates, visible_feedback: set, visible_entries: set) -> list[dict]:
+    """update_items with each update's files, the feedback and the entries it cites; a link
+    only to what the reader may open."""
+    items = []
+    for update, item in zip(updates, update_items(updates), strict=True):
+        item["files"] = [
+            {"pk": f.pk, "name": f.name, "size": filesizeformat(f.size)} for f in update.files.all()
+        ]
+        item["feedback"] = [
+            {
+                "pk": s.pk,
+                "reference": s.reference,
+                "linked": s.pk in visible_feedback,
+            }
+            for s in update.feedback_items.all()
+        ]
+        item["entries"] = [
+            {
+                "pk": e.pk,
+                "text": f"{e.theme.name}: {e.we_did[:120]}",
+                "linked": e.pk in visible_entries,
+            }
+            for e in update.you_said_we_did.all()
+        ]
+        items.append(item)
+    return items
+
+
+class BoardLinks:
+    """Per action of a plan, for the board: next and overdue milestones, measures read from the
+    latest results, and the feedback given its themes."""
+
+    def __init__(self, plan: DeliveryPlan, actions, readings, theme_counts, today: date):
+        by_action: dict = {}
+        for reading in readings:
+            by_action.setdefault(reading.measure.action_id, []).append(reading)
+        self.rows = []
+        for action in actions:
+            milestones = list(action.milestones.all())
+            themes = list(action.themes.all())
+            row = {
+                "pk": action.pk,
+                "title": action.title,
+                "next": next_milestone(milestones, today),
+                "overdue": overdue_milestones(milestones, today),
+                "measures": by_action.get(action.pk, []),
+                "themes": theme_rows(themes, theme_counts, plan.year),
+            }
+            if milestones or row["measures"] or themes:
+                self.rows.append(row)

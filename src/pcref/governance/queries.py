@@ -1,10 +1,15 @@
 """Read-only queries for governance pages; callers pass querysets already scoped by visible_to."""
 
+import datetime as dt
+
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from pcref.core.models import Organisation, Programme, User
 from pcref.core.roles import Role
-from pcref.governance.models import DeliveryAction, DeliveryPlan, Workstream
+from pcref.feedback.models import FeedbackSubmission, Theme, YouSaidWeDidEntry
+from pcref.governance.models import ActionMeasure, DeliveryAction, DeliveryPlan, Workstream
+from pcref.insights.experience import financial_year_dates
 
 
 def plans(scoped: QuerySet) -> QuerySet:
@@ -84,3 +89,68 @@ def public_workstreams(plan: DeliveryPlan) -> list[Workstream]:
         .prefetch_related("updates")
     )
     return list(plan.workstreams.prefetch_related(Prefetch("actions", queryset=actions)))
+
+
+def updates_with_evidence(action: DeliveryAction) -> QuerySet:
+    """The action's updates, newest first, with their writer, files, feedback and entries."""
+    return action.updates.select_related("written_by").prefetch_related(
+        "files",
+        "feedback_items",
+        Prefetch("you_said_we_did", queryset=YouSaidWeDidEntry.objects.select_related("theme")),
+    )
+
+
+def plan_years(year: str) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """The first and last day of a plan's financial year ("2025/26") and of the year before."""
+    start, end = financial_year_dates(year.replace("/", "-"))
+    before = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    return (start, end), before
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def theme_counts(plan: DeliveryPlan, themes) -> dict:
+    """{theme pk: (this year, the year before)}: how many pieces of feedback to the plan's
+    organisation a person confirmed at triage as being about each theme, received in the plan's
+    financial year and in the year before."""
+    themes = list(themes)
+    if not themes:
+        return {}
+    counts = {}
+    for key, (start, end) in zip(("now", "before"), plan_years(plan.year), strict=True):
+        received = FeedbackSubmission.objects.filter(
+            organisation_id=plan.organisation_id,
+            created_at__gte=_midnight(start),
+            created_at__lt=_midnight(end + dt.timedelta(days=1)),
+        )
+        counts[key] = dict(
+            Theme.objects.filter(pk__in=[theme.pk for theme in themes])
+            .annotate(
+                given=Count(
+                    "decisions__submission",
+                    filter=Q(decisions__submission__in=received.values("pk")),
+                    distinct=True,
+                )
+            )
+            .values_list("pk", "given")
+        )
+    return {
+        theme.pk: (counts["now"].get(theme.pk, 0), counts["before"].get(theme.pk, 0))
+        for theme in themes
+    }
+
+
+def plan_actions_with_links(plan: DeliveryPlan) -> list[DeliveryAction]:
+    """The plan's actions with their milestones, measures and themes, in plan order."""
+    return list(
+        DeliveryAction.objects.filter(workstream__plan=plan)
+        .select_related("workstream")
+        .prefetch_related(
+            "milestones",
+            Prefetch("measures", queryset=ActionMeasure.objects.all()),
+            "themes",
+        )
+        .order_by("workstream__position", "workstream__name", "due_on", "title")
+    )

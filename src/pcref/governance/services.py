@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from pcref.analytics.metrics.catalogue import CATALOGUE
 from pcref.core import audit
 from pcref.core.models import Organisation, Programme, User
+from pcref.feedback.models import FeedbackSubmission, Theme, YouSaidWeDidEntry
+from pcref.governance import files, measures
 from pcref.governance.models import (
     RAG,
+    ActionMeasure,
     DeliveryAction,
     DeliveryPlan,
+    Direction,
+    EvidenceFile,
+    Milestone,
     ProgressUpdate,
     Workstream,
 )
@@ -126,15 +137,32 @@ def add_action(plan: DeliveryPlan, data: Mapping[str, Any], *, by: User) -> Deli
     )
     _full_clean(action)
     _check_action(action)
+    themes = _themes(data)
     action.save()
+    action.themes.set(themes)
     audit.record(
         action="governance.action_added",
         by=by,
         target=action,
-        after=audit.snapshot(action, ACTION_FIELDS),
+        after={**audit.snapshot(action, ACTION_FIELDS), "themes": _theme_keys(themes)},
         organisation_id=plan.organisation_id,
     )
     return action
+
+
+def _themes(data: Mapping[str, Any]) -> list[Theme]:
+    """The feedback themes an action answers: themes in use only."""
+    themes = list(data.get("themes") or [])
+    for theme in themes:
+        if not theme.is_active:
+            raise ValidationError(
+                {"themes": _("%(theme)s is no longer in use; choose another") % {"theme": theme}}
+            )
+    return themes
+
+
+def _theme_keys(themes) -> list[str]:
+    return sorted(theme.key for theme in themes)
 
 
 @transaction.atomic
@@ -144,34 +172,105 @@ def change_action(action: DeliveryAction, data: Mapping[str, Any], *, by: User) 
     plan = action.workstream.plan
     if data["workstream"].plan_id != plan.pk:
         raise ValidationError({"workstream": _("Choose a workstream of this plan")})
-    before = audit.snapshot(action, ACTION_FIELDS)
+    before = {**audit.snapshot(action, ACTION_FIELDS), "themes": _theme_keys(action.themes.all())}
     for field in ACTION_FIELDS:
         setattr(action, field, data.get(field) if field != "description" else data.get(field) or "")
     _full_clean(action)
     _check_action(action)
+    themes = _themes(data) if "themes" in data else list(action.themes.all())
     action.save()
+    action.themes.set(themes)
     audit.record(
         action="governance.action_changed",
         by=by,
         target=action,
         before=before,
-        after=audit.snapshot(action, ACTION_FIELDS),
+        after={**audit.snapshot(action, ACTION_FIELDS), "themes": _theme_keys(themes)},
         organisation_id=plan.organisation_id,
     )
     return action
 
 
+REFERENCE_PATTERN = re.compile(r"^FB-[A-Z0-9]{4}-[A-Z0-9]{4}$")
+
+
+def parse_references(text: str | Iterable[str]) -> list[str]:
+    """Feedback references written one to a line or separated by commas, in capitals, each once."""
+    if isinstance(text, str):
+        text = re.split(r"[,;\s]+", text)
+    seen: list[str] = []
+    for reference in text:
+        reference = reference.strip().upper()
+        if reference and reference not in seen:
+            seen.append(reference)
+    return seen
+
+
+def _cited_feedback(plan: DeliveryPlan, references: list[str], by: User) -> list:
+    """The feedback the references name: the plan organisation's, and visible to the writer."""
+    found = {
+        submission.reference: submission
+        for submission in FeedbackSubmission.objects.visible_to(by).filter(
+            organisation_id=plan.organisation_id, reference__in=references
+        )
+    }
+    for reference in references:
+        if not REFERENCE_PATTERN.match(reference):
+            raise ValidationError(
+                {
+                    "feedback_references": _(
+                        "%(reference)s is not a feedback reference; they look like FB-ABCD-EFGH"
+                    )
+                    % {"reference": reference}
+                }
+            )
+        if reference not in found:
+            raise ValidationError(
+                {
+                    "feedback_references": _(
+                        "%(reference)s is not feedback to %(organisation)s that you can see"
+                    )
+                    % {"reference": reference, "organisation": plan.organisation}
+                }
+            )
+    return [found[reference] for reference in references]
+
+
+def _cited_entries(plan: DeliveryPlan, entries: Iterable[YouSaidWeDidEntry]) -> list:
+    entries = list(entries or [])
+    for entry in entries:
+        if entry.organisation_id != plan.organisation_id:
+            raise ValidationError(
+                {
+                    "you_said_we_did": _("Choose “You said, we did” entries of %(organisation)s")
+                    % {"organisation": plan.organisation}
+                }
+            )
+    return entries
+
+
 @transaction.atomic
 def add_progress_update(
-    action: DeliveryAction, data: Mapping[str, Any], *, by: User
+    action: DeliveryAction,
+    data: Mapping[str, Any],
+    *,
+    by: User,
+    uploaded: UploadedFile | None = None,
 ) -> ProgressUpdate:
-    """Record progress; a date in the future is refused (progress is what has happened)."""
+    """Record progress, with its evidence: a link, a file, feedback it answers and "You said, we
+    did" entries. A date in the future is refused (progress is what has happened); any refusal
+    saves nothing."""
     _check(by, Perm.MANAGE_PLANS, action)
+    plan = action.workstream.plan
     recorded_on = data.get("recorded_on") or timezone.localdate()
     if recorded_on > timezone.localdate():
         raise ValidationError({"recorded_on": _("The date of an update cannot be in the future")})
     if not (data.get("text") or "").strip():
         raise ValidationError({"text": _("Describe the progress made")})
+    if uploaded is not None:
+        files.check_upload(uploaded, "file")
+    feedback = _cited_feedback(plan, parse_references(data.get("feedback_references") or ""), by)
+    entries = _cited_entries(plan, data.get("you_said_we_did"))
     update = ProgressUpdate(
         action=action,
         text=data["text"],
@@ -181,18 +280,164 @@ def add_progress_update(
     )
     update.full_clean()
     update.save()
+    update.feedback_items.set(feedback)
+    update.you_said_we_did.set(entries)
     audit.record(
         action="governance.progress_recorded",
         by=by,
         target=action,
         after={
-            "text": update.text,
+            "text": audit.MASK,
             "recorded_on": update.recorded_on,
             "evidence_link": update.evidence_link,
+            "feedback_items": [str(item.pk) for item in feedback],
+            "you_said_we_did": [str(entry.pk) for entry in entries],
         },
+        organisation_id=plan.organisation_id,
+    )
+    if uploaded is not None:
+        stored = EvidenceFile(update=update, uploaded_by=by, **files.file_fields(uploaded))
+        stored.file.save(uploaded.name or "evidence", uploaded, save=False)
+        stored.save()
+        audit.record(
+            action="governance.evidence_file_added",
+            by=by,
+            target=action,
+            after={"file": str(stored.pk), "size": stored.size, "sha256": stored.sha256},
+            organisation_id=plan.organisation_id,
+        )
+    return update
+
+
+@transaction.atomic
+def add_milestone(action: DeliveryAction, data: Mapping[str, Any], *, by: User) -> Milestone:
+    """A step on the way: due no later than the action itself."""
+    _check(by, Perm.MANAGE_PLANS, action)
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Enter the milestone")})
+    due_on: date | None = data.get("due_on")
+    if due_on is None:
+        raise ValidationError({"due_on": _("Enter the milestone's due date")})
+    if due_on > action.due_on:
+        raise ValidationError(
+            {
+                "due_on": _(
+                    "The milestone is due on %(date)s, after the action's own due date, %(due)s"
+                )
+                % {"date": date_format(due_on), "due": date_format(action.due_on)}
+            }
+        )
+    milestone = Milestone(action=action, title=title, due_on=due_on)
+    milestone.full_clean()
+    milestone.save()
+    audit.record(
+        action="governance.milestone_added",
+        by=by,
+        target=action,  # the action's title, not the milestone's words, names the entry
+        after={"milestone": str(milestone.pk), "due_on": due_on},
         organisation_id=action.workstream.plan.organisation_id,
     )
-    return update
+    return milestone
+
+
+@transaction.atomic
+def mark_milestone_done(milestone: Milestone, done_on: date | None, *, by: User) -> Milestone:
+    """Mark a milestone done on a day that has come (not in the future)."""
+    _check(by, Perm.MANAGE_PLANS, milestone.action)
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if done_on is None:
+        raise ValidationError({"done_on": _("Enter the date the milestone was done")})
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": _("The date it was done cannot be in the future")})
+    before = {"done_on": milestone.done_on}
+    milestone.done_on = done_on
+    milestone.save(update_fields=["done_on", "updated_at"])
+    audit.record(
+        action="governance.milestone_done",
+        by=by,
+        target=milestone.action,
+        before=before,
+        after={"milestone": str(milestone.pk), "done_on": done_on},
+        organisation_id=milestone.action.workstream.plan.organisation_id,
+    )
+    return milestone
+
+
+MEASURE_FIELDS = (
+    "metric_id",
+    "group_scheme",
+    "group",
+    "statistic",
+    "baseline",
+    "target",
+    "direction",
+    "target_on",
+)
+
+
+@transaction.atomic
+def link_measure(action: DeliveryAction, data: Mapping[str, Any], *, by: User) -> ActionMeasure:
+    """Link a metric of the catalogue the action should move: for all people or one broad
+    ethnic group, its value or its ratio to White, from a baseline to a target."""
+    _check(by, Perm.MANAGE_PLANS, action)
+    metric_id = (data.get("metric_id") or "").strip()
+    if metric_id not in CATALOGUE:
+        raise ValidationError(
+            {"metric_id": _("%(value)s is not a metric of the catalogue") % {"value": metric_id}}
+        )
+    group = data.get("group") or ""
+    if group and group not in dict(measures.group_choices()):
+        raise ValidationError({"group": _("%(value)s is not a group we report") % {"value": group}})
+    if not measures.reported_for(metric_id, group):
+        raise ValidationError(
+            {
+                "group": _("%(metric)s is reported for all people only, not by %(group)s")
+                % {"metric": metric_id, "group": group}
+            }
+        )
+    statistic = data.get("statistic") or ActionMeasure.Statistic.VALUE
+    if statistic not in ActionMeasure.Statistic.values:
+        raise ValidationError({"statistic": _("Choose the group's value or its ratio to White")})
+    if statistic == ActionMeasure.Statistic.RATIO and not measures.has_ratio(metric_id, group):
+        raise ValidationError(
+            {
+                "statistic": _(
+                    "%(metric)s has no ratio to White for %(group)s: choose a group other than "
+                    "White, of a metric compared with White"
+                )
+                % {"metric": metric_id, "group": group or _("all people")}
+            }
+        )
+    if data.get("direction") not in Direction.values:
+        raise ValidationError({"direction": _("Choose whether lower or higher is better")})
+    if data.get("target") is None:
+        raise ValidationError({"target": _("Enter the target")})
+    if ActionMeasure.objects.filter(
+        action=action, metric_id=metric_id, group=group, statistic=statistic
+    ).exists():
+        raise ValidationError({"metric_id": _("This action already has that measure")})
+    measure = ActionMeasure(
+        action=action,
+        metric_id=metric_id,
+        group_scheme="broad" if group else measures.ALL_PEOPLE,
+        group=group,
+        statistic=statistic,
+        baseline=data.get("baseline"),
+        target=data["target"],
+        direction=data["direction"],
+        target_on=data.get("target_on"),
+    )
+    measure.full_clean()
+    measure.save()
+    audit.record(
+        action="governance.measure_linked",
+        by=by,
+        target=action,
+        after={"measure": str(measure.pk), **audit.snapshot(measure, MEASURE_FIELDS)},
+        organisation_id=action.workstream.plan.organisation_id,
+    )
+    return measure
 
 
 @transaction.atomic

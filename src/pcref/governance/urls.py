@@ -3,6 +3,7 @@ and the board view."""
 
 from django.urls import path
 
+from pcref.governance.views import meetings as meeting_views
 from pcref.governance.views import public, staff
 from pcref.governance.views import resources as resource_views
 
@@ -26,6 +27,24 @@ staff_urlpatterns = (
         path("actions/<uuid:pk>/edit/", staff.action_edit, name="action_edit"),
         path("actions/<uuid:pk>/progress/", staff.progress_new, name="progress_new"),
         path("actions/<uuid:pk>/rag/", staff.rag_override, name="rag_override"),
+        path("actions/<uuid:pk>/milestones/new/", staff.milestone_new, name="milestone_new"),
+        path("milestones/<uuid:pk>/done/", staff.milestone_done, name="milestone_done"),
+        path("actions/<uuid:pk>/measures/new/", staff.measure_new, name="measure_new"),
+        path("evidence/<uuid:pk>/", staff.evidence_file, name="evidence_file"),
+        path("groups/", meeting_views.groups, name="groups"),
+        path("groups/new/", meeting_views.group_new, name="group_new"),
+        path("groups/<uuid:pk>/", meeting_views.group, name="group"),
+        path("groups/<uuid:pk>/members/new/", meeting_views.member_new, name="member_new"),
+        path("members/<uuid:pk>/", meeting_views.member_edit, name="member_edit"),
+        path("groups/<uuid:pk>/meetings/new/", meeting_views.meeting_new, name="meeting_new"),
+        path("meetings/<uuid:pk>/", meeting_views.meeting, name="meeting"),
+        path("meetings/<uuid:pk>/papers/new/", meeting_views.paper_new, name="paper_new"),
+        path("papers/<uuid:pk>/", meeting_views.paper, name="paper"),
+        path("meetings/<uuid:pk>/attendance/", meeting_views.attendance, name="attendance"),
+        path("meetings/<uuid:pk>/minutes/", meeting_views.minutes, name="minutes"),
+        path("meetings/<uuid:pk>/decisions/new/", meeting_views.decision_new, name="decision_new"),
+        path("meetings/<uuid:pk>/log/new/", meeting_views.log_item_new, name="log_item_new"),
+        path("log/<uuid:pk>/done/", meeting_views.log_item_done, name="log_item_done"),
         path("resources/", resource_views.resources, name="resources"),
         path("resources/new/", resource_views.resource_new, name="resource_new"),
         path("resources/<uuid:pk>/", resource_views.resource_edit, name="resource_edit"),

@@ -8,15 +8,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.core.forms import add_validation_error
-from pcref.governance import presenters, queries, services
+from pcref.feedback.models import FeedbackSubmission, YouSaidWeDidEntry
+from pcref.governance import files, measures, meetings, presenters, queries, services
 from pcref.governance.forms import (
     NO_OVERRIDE,
     ActionForm,
+    MeasureForm,
+    MilestoneDoneForm,
+    MilestoneForm,
     PlanForm,
     ProgressUpdateForm,
     RAGOverrideForm,
 )
-from pcref.governance.models import DeliveryAction, DeliveryPlan
+from pcref.governance.models import (
+    DeliveryAction,
+    DeliveryPlan,
+    EvidenceFile,
+    GovernanceGroup,
+    Milestone,
+)
 from pcref.governance.rules import Perm
 
 
@@ -105,7 +115,29 @@ def plan(request, pk):
 @require_safe
 def board(request, pk):
     plan = _plan(request, pk)
-    return render(request, "governance/staff/board.jinja", _plan_context(request, plan))
+    context = _plan_context(request, plan)
+    groups = GovernanceGroup.objects.visible_to(request.user)
+    context["decisions"] = meetings.plan_decisions(plan, groups.values("pk"))
+    context["links"] = _board_links(request, plan)
+    context["own_figures"] = _own_figures(request, plan)
+    return render(request, "governance/staff/board.jinja", context)
+
+
+def _own_figures(request, plan) -> bool:
+    """Measures are read from the results of the plan's organisation, shown to its own staff
+    only: staff of the other organisations of a shared plan see the measures without figures."""
+    return request.user.organisation_id == plan.organisation_id
+
+
+def _board_links(request, plan):
+    actions = queries.plan_actions_with_links(plan)
+    readings = measures.readings(
+        plan.organisation_id if _own_figures(request, plan) else None,
+        [m for action in actions for m in action.measures.all()],
+    )
+    themes = {theme for action in actions for theme in action.themes.all()}
+    counts = queries.theme_counts(plan, themes)
+    return presenters.BoardLinks(plan, actions, readings, counts, timezone.localdate())
 
 
 @require_POST
@@ -157,13 +189,36 @@ def action_new(request, pk):
 @require_safe
 def action(request, pk):
     action = _action(request, pk)
-    row = presenters.ActionRow(action, timezone.localdate())
+    today = timezone.localdate()
+    row = presenters.ActionRow(action, today)
+    plan = action.workstream.plan
+    updates = list(queries.updates_with_evidence(action))
+    cited = {s.pk for u in updates for s in u.feedback_items.all()}
+    entries = {e.pk for u in updates for e in u.you_said_we_did.all()}
+    visible_feedback = set(
+        FeedbackSubmission.objects.visible_to(request.user)
+        .filter(pk__in=cited)
+        .values_list("pk", flat=True)
+    )
+    visible_entries = set(
+        YouSaidWeDidEntry.objects.visible_to(request.user)
+        .filter(pk__in=entries)
+        .values_list("pk", flat=True)
+    )
+    milestones = list(action.milestones.all())
+    themes = list(action.themes.all())
     context = {
         "action": action,
-        "plan": action.workstream.plan,
+        "plan": plan,
         "row": row,
         "summary": presenters.action_summary(action, row),
-        "updates": presenters.update_items(action.updates.select_related("written_by")),
+        "updates": presenters.evidence_update_items(updates, visible_feedback, visible_entries),
+        "milestones": presenters.milestone_items(milestones, today),
+        "readings": measures.readings(
+            plan.organisation_id if _own_figures(request, plan) else None, action.measures.all()
+        ),
+        "own_figures": _own_figures(request, plan),
+        "themes": presenters.theme_rows(themes, queries.theme_counts(plan, themes), plan.year),
         "can_manage": request.user.has_perm(Perm.MANAGE_PLANS, action),
     }
     return render(request, "governance/staff/action.jinja", context)
@@ -175,6 +230,7 @@ def action_edit(request, pk):
     _require(request, Perm.MANAGE_PLANS, action)
     plan = action.workstream.plan
     initial = {field: getattr(action, field) for field in services.ACTION_FIELDS}
+    initial["themes"] = list(action.themes.all())
     form = _action_form(request, plan, initial=initial)
     if request.method == "POST" and form.is_valid():
         if _save(form, lambda: services.change_action(action, form.cleaned_data, by=request.user)):
@@ -189,14 +245,23 @@ def action_edit(request, pk):
 def progress_new(request, pk):
     action = _action(request, pk)
     _require(request, Perm.MANAGE_PLANS, action)
+    post = request.method == "POST"
+    plan = action.workstream.plan
     form = ProgressUpdateForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if post else None,
+        request.FILES if post else None,
         initial={"recorded_on": timezone.localdate()},
+        entries=YouSaidWeDidEntry.objects.visible_to(request.user)
+        .filter(organisation_id=plan.organisation_id)
+        .select_related("theme"),
     )
-    if request.method == "POST" and form.is_valid():
-        if _save(
-            form, lambda: services.add_progress_update(action, form.cleaned_data, by=request.user)
-        ):
+    if post and form.is_valid():
+        data = form.cleaned_data
+
+        def add():
+            services.add_progress_update(action, data, by=request.user, uploaded=data["file"])
+
+        if _save(form, add):
             messages.success(request, _("Progress update added."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -228,3 +293,71 @@ def rag_override(request, pk):
     status = 400 if form.errors else 200
     context = {"form": form, "action": action, "row": row}
     return render(request, "governance/staff/rag-form.jinja", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def milestone_new(request, pk):
+    action = _action(request, pk)
+    _require(request, Perm.MANAGE_PLANS, action)
+    form = MilestoneForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _save(form, lambda: services.add_milestone(action, form.cleaned_data, by=request.user)):
+            messages.success(request, _("Milestone added."))
+            return redirect("governance_staff:action", pk=action.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "action": action}
+    return render(request, "governance/staff/milestone-form.jinja", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def milestone_done(request, pk):
+    milestone = get_object_or_404(
+        Milestone.objects.filter(
+            action__in=DeliveryAction.objects.visible_to(request.user).values("pk")
+        ).select_related("action__workstream__plan"),
+        pk=pk,
+    )
+    action = milestone.action
+    _require(request, Perm.MANAGE_PLANS, action)
+    form = MilestoneDoneForm(
+        request.POST if request.method == "POST" else None,
+        initial={"done_on": milestone.done_on or timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+
+        def done():
+            services.mark_milestone_done(milestone, form.cleaned_data["done_on"], by=request.user)
+
+        if _save(form, done):
+            messages.success(request, _("Milestone marked done."))
+            return redirect("governance_staff:action", pk=action.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "action": action, "milestone": milestone}
+    return render(request, "governance/staff/milestone-done.jinja", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def measure_new(request, pk):
+    action = _action(request, pk)
+    _require(request, Perm.MANAGE_PLANS, action)
+    form = MeasureForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _save(form, lambda: services.link_measure(action, form.cleaned_data, by=request.user)):
+            messages.success(request, _("Measure linked."))
+            return redirect("governance_staff:action", pk=action.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "action": action}
+    return render(request, "governance/staff/measure-form.jinja", context, status=status)
+
+
+@require_safe
+def evidence_file(request, pk):
+    """Download an evidence file, to staff who may see its action (404 to everyone else)."""
+    stored = get_object_or_404(
+        EvidenceFile.objects.filter(
+            update__action__in=DeliveryAction.objects.visible_to(request.user).values("pk")
+        ).select_related("update__action"),
+        pk=pk,
+    )
+    _require(request, Perm.VIEW_PLANS, stored.update.action)
+    return files.download(stored)
