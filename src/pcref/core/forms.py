@@ -20,6 +20,17 @@ def add_validation_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def call_service(form: forms.Form, change) -> bool:
+    """Run a service (`change`, no arguments); when it refuses with a ValidationError, put the
+    error on the form and return False. Nothing is saved then: services are atomic."""
+    try:
+        change()
+    except ValidationError as error:
+        add_validation_error(form, error)
+        return False
+    return True
+
+
 class SignInForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),

@@ -2,13 +2,12 @@
 action log, a meeting with its papers, attendance, minutes, decisions and log items; the forms."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import call_service
 from pcref.core.models import Organisation, User
 from pcref.core.permissions import require_perm
 from pcref.governance import files, meetings, presenters, queries
@@ -59,15 +58,6 @@ def _meeting(request, pk) -> Meeting:
     return meeting
 
 
-def _save(form, change) -> bool:
-    try:
-        change()
-    except ValidationError as error:
-        add_validation_error(form, error)
-        return False
-    return True
-
-
 def _render_form(request, template, context):
     status = 400 if context["form"].errors else 200
     return render(request, template, context, status=status)
@@ -110,7 +100,7 @@ def group_new(request):
                 form.cleaned_data, organisation=request.user.organisation, by=request.user
             )
 
-        if _save(form, create):
+        if call_service(form, create):
             messages.success(request, _("Group created. Add its members next."))
             return redirect("governance_staff:group", pk=saved["group"].pk)
     return _render_form(request, "governance/staff/group-form.jinja", {"form": form})
@@ -158,7 +148,9 @@ def member_new(request, pk):
     require_perm(request, Perm.MANAGE_GROUPS, group)
     form = _member_form(request, group, initial={"joined_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: meetings.add_member(group, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: meetings.add_member(group, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Member added."))
             return redirect("governance_staff:group", pk=group.pk)
     context = {"form": form, "group": group, "member": None}
@@ -178,7 +170,9 @@ def member_edit(request, pk):
     initial = {field: getattr(member, field) for field in ("name", *meetings.MEMBER_FIELDS)}
     form = _member_form(request, group, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: meetings.change_member(member, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: meetings.change_member(member, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Member saved."))
             return redirect("governance_staff:group", pk=group.pk)
     context = {"form": form, "group": group, "member": member}
@@ -199,7 +193,7 @@ def meeting_new(request, pk):
         def create():
             saved["meeting"] = meetings.create_meeting(group, form.cleaned_data, by=request.user)
 
-        if _save(form, create):
+        if call_service(form, create):
             messages.success(request, _("Meeting added."))
             return redirect("governance_staff:meeting", pk=saved["meeting"].pk)
     context = {"form": form, "group": group}
@@ -242,7 +236,7 @@ def paper_new(request, pk):
         def add():
             meetings.add_paper(meeting, data["title"], data["file"], by=request.user)
 
-        if _save(form, add):
+        if call_service(form, add):
             messages.success(request, _("Paper added."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group}
@@ -272,7 +266,7 @@ def attendance(request, pk):
         initial={meetings.attendance_field(m): recorded.get(m.pk) for m in members},
     )
     if request.method == "POST" and form.is_valid():
-        if _save(
+        if call_service(
             form, lambda: meetings.record_attendance(meeting, form.cleaned_data, by=request.user)
         ):
             messages.success(request, _("Attendance saved."))
@@ -300,7 +294,7 @@ def minutes(request, pk):
                 meeting, data["minutes"], data["minutes_approved_on"], by=request.user
             )
 
-        if _save(form, record):
+        if call_service(form, record):
             messages.success(request, _("Minutes saved."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group}
@@ -330,7 +324,9 @@ def decision_new(request, pk):
         },
     )
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: meetings.add_decision(meeting, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: meetings.add_decision(meeting, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Decision recorded."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group, "plan": plan}
@@ -346,7 +342,9 @@ def log_item_new(request, pk):
         members=meeting.group.members.order_by("name"),
     )
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: meetings.add_log_item(meeting, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: meetings.add_log_item(meeting, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Added to the action log."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group}
@@ -372,7 +370,7 @@ def log_item_done(request, pk):
         def done():
             meetings.mark_log_item_done(item, data["done_on"], data["note"], by=request.user)
 
-        if _save(form, done):
+        if call_service(form, done):
             messages.success(request, _("Marked as done."))
             return redirect("governance_staff:group", pk=item.meeting.group_id)
     context = {"form": form, "item": item, "meeting": item.meeting, "group": item.meeting.group}

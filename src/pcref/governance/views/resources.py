@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.core import queries as core_queries
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import call_service
 from pcref.governance import resources as services
 from pcref.governance.models import Resource
 
@@ -74,15 +74,6 @@ def _resource(request, pk) -> Resource:
     return resource
 
 
-def _save(form, change) -> bool:
-    try:
-        change()
-    except ValidationError as error:
-        add_validation_error(form, error)
-        return False
-    return True
-
-
 def _row(resource: Resource) -> dict:
     return {
         "pk": resource.pk,
@@ -116,7 +107,7 @@ def resource_new(request):
         def add():
             services.add_resource(request.user.organisation, form.cleaned_data, by=request.user)
 
-        if _save(form, add):
+        if call_service(form, add):
             messages.success(request, _("Resource added to the public resources page."))
             return redirect("governance_staff:resources")
     status = 400 if form.errors else 200
@@ -132,7 +123,7 @@ def resource_edit(request, pk):
         initial={field: getattr(resource, field) for field in services.RESOURCE_FIELDS},
     )
     if request.method == "POST" and form.is_valid():
-        if _save(
+        if call_service(
             form, lambda: services.change_resource(resource, form.cleaned_data, by=request.user)
         ):
             messages.success(request, _("Resource saved."))

@@ -1,13 +1,13 @@
 """Staff pages: plans, a plan with its actions and roll-ups, actions, progress, RAG, board view."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import call_service
+from pcref.core.permissions import require_perm
 from pcref.feedback.models import FeedbackSubmission, YouSaidWeDidEntry
 from pcref.governance import files, measures, meetings, presenters, queries, services
 from pcref.governance.forms import (
@@ -30,17 +30,12 @@ from pcref.governance.models import (
 from pcref.governance.rules import Perm
 
 
-def _require(request, perm, target=None):
-    if not request.user.has_perm(perm, target):
-        raise PermissionDenied
-
-
 def _plan(request, pk) -> DeliveryPlan:
     plan = get_object_or_404(
         DeliveryPlan.objects.visible_to(request.user).select_related("organisation", "programme"),
         pk=pk,
     )
-    _require(request, Perm.VIEW_PLANS, plan)
+    require_perm(request, Perm.VIEW_PLANS, plan)
     return plan
 
 
@@ -48,23 +43,13 @@ def _action(request, pk) -> DeliveryAction:
     action = get_object_or_404(
         queries.action_with_last_progress(DeliveryAction.objects.visible_to(request.user), pk)
     )
-    _require(request, Perm.VIEW_PLANS, action)
+    require_perm(request, Perm.VIEW_PLANS, action)
     return action
-
-
-def _save(form, change) -> bool:
-    """Call the service; its refusals become errors on the form, on the field they name."""
-    try:
-        change()
-    except ValidationError as error:
-        add_validation_error(form, error)
-        return False
-    return True
 
 
 @require_safe
 def plans(request):
-    _require(request, Perm.VIEW_PLANS, None)
+    require_perm(request, Perm.VIEW_PLANS, None)
     context = {
         "plans": queries.plans(DeliveryPlan.objects.visible_to(request.user)),
         "can_manage": request.user.has_perm(Perm.MANAGE_PLANS, None),
@@ -74,7 +59,7 @@ def plans(request):
 
 @require_http_methods(["GET", "POST"])
 def plan_new(request):
-    _require(request, Perm.MANAGE_PLANS, None)
+    require_perm(request, Perm.MANAGE_PLANS, None)
     form = PlanForm(
         request.POST if request.method == "POST" else None,
         programmes=queries.programme_choices(request.user),
@@ -88,7 +73,7 @@ def plan_new(request):
                 data, data["workstreams"], organisation=request.user.organisation, by=request.user
             )
 
-        if _save(form, create):
+        if call_service(form, create):
             messages.success(request, _("Plan created."))
             return redirect("governance_staff:plan", pk=saved["plan"].pk)
     status = 400 if form.errors else 200
@@ -144,7 +129,7 @@ def _board_links(request, plan):
 def plan_publish(request, pk):
     """Publish the plan on the public page, or take it off (`publish` is "1" or "0")."""
     plan = _plan(request, pk)
-    _require(request, Perm.MANAGE_PLANS, plan)
+    require_perm(request, Perm.MANAGE_PLANS, plan)
     if request.POST.get("publish") == "1":
         services.publish_plan(plan, by=request.user)
         messages.success(request, _("Plan published on the public website."))
@@ -167,7 +152,7 @@ def _action_form(request, plan, **kwargs):
 @require_http_methods(["GET", "POST"])
 def action_new(request, pk):
     plan = _plan(request, pk)
-    _require(request, Perm.MANAGE_PLANS, plan)
+    require_perm(request, Perm.MANAGE_PLANS, plan)
     initial = {"lead_organisation": plan.organisation_id, "owner": request.user.pk}
     if request.GET.get("workstream"):
         initial["workstream"] = request.GET["workstream"]
@@ -178,7 +163,7 @@ def action_new(request, pk):
         def add():
             saved["action"] = services.add_action(plan, form.cleaned_data, by=request.user)
 
-        if _save(form, add):
+        if call_service(form, add):
             messages.success(request, _("Action added."))
             return redirect("governance_staff:action", pk=saved["action"].pk)
     status = 400 if form.errors else 200
@@ -227,13 +212,15 @@ def action(request, pk):
 @require_http_methods(["GET", "POST"])
 def action_edit(request, pk):
     action = _action(request, pk)
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     plan = action.workstream.plan
     initial = {field: getattr(action, field) for field in services.ACTION_FIELDS}
     initial["themes"] = list(action.themes.all())
     form = _action_form(request, plan, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: services.change_action(action, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: services.change_action(action, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Action saved."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -244,7 +231,7 @@ def action_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def progress_new(request, pk):
     action = _action(request, pk)
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     post = request.method == "POST"
     plan = action.workstream.plan
     form = ProgressUpdateForm(
@@ -261,7 +248,7 @@ def progress_new(request, pk):
         def add():
             services.add_progress_update(action, data, by=request.user, uploaded=data["file"])
 
-        if _save(form, add):
+        if call_service(form, add):
             messages.success(request, _("Progress update added."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -272,7 +259,7 @@ def progress_new(request, pk):
 @require_http_methods(["GET", "POST"])
 def rag_override(request, pk):
     action = _action(request, pk)
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     form = RAGOverrideForm(
         request.POST if request.method == "POST" else None,
         initial={
@@ -286,7 +273,7 @@ def rag_override(request, pk):
         def override():
             services.override_rag(action, data["rag"], data["reason"], by=request.user)
 
-        if _save(form, override):
+        if call_service(form, override):
             messages.success(request, _("RAG rating saved."))
             return redirect("governance_staff:action", pk=action.pk)
     row = presenters.ActionRow(action, timezone.localdate())
@@ -298,10 +285,12 @@ def rag_override(request, pk):
 @require_http_methods(["GET", "POST"])
 def milestone_new(request, pk):
     action = _action(request, pk)
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     form = MilestoneForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: services.add_milestone(action, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: services.add_milestone(action, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Milestone added."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -318,7 +307,7 @@ def milestone_done(request, pk):
         pk=pk,
     )
     action = milestone.action
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     form = MilestoneDoneForm(
         request.POST if request.method == "POST" else None,
         initial={"done_on": milestone.done_on or timezone.localdate()},
@@ -328,7 +317,7 @@ def milestone_done(request, pk):
         def done():
             services.mark_milestone_done(milestone, form.cleaned_data["done_on"], by=request.user)
 
-        if _save(form, done):
+        if call_service(form, done):
             messages.success(request, _("Milestone marked done."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -339,10 +328,12 @@ def milestone_done(request, pk):
 @require_http_methods(["GET", "POST"])
 def measure_new(request, pk):
     action = _action(request, pk)
-    _require(request, Perm.MANAGE_PLANS, action)
+    require_perm(request, Perm.MANAGE_PLANS, action)
     form = MeasureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if _save(form, lambda: services.link_measure(action, form.cleaned_data, by=request.user)):
+        if call_service(
+            form, lambda: services.link_measure(action, form.cleaned_data, by=request.user)
+        ):
             messages.success(request, _("Measure linked."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -359,5 +350,5 @@ def evidence_file(request, pk):
         ).select_related("update__action"),
         pk=pk,
     )
-    _require(request, Perm.VIEW_PLANS, stored.update.action)
+    require_perm(request, Perm.VIEW_PLANS, stored.update.action)
     return files.download(stored)
