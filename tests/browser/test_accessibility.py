@@ -110,6 +110,7 @@ def test_staff_pages_pass_axe_for_every_role(
             "governance_staff:milestone_done",
             args=[Milestone.objects.filter(action__workstream__plan=plan, done_on=None)[0].pk],
         ),
+        reverse("governance_staff:evidence_pack"),
     ]
     from pcref.governance.models import GovernanceGroup, LogItem
 

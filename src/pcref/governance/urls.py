@@ -3,6 +3,7 @@ and the board view."""
 
 from django.urls import path
 
+from pcref.governance.views import evidence as evidence_views
 from pcref.governance.views import meetings as meeting_views
 from pcref.governance.views import public, staff
 from pcref.governance.views import resources as resource_views
@@ -45,6 +46,17 @@ staff_urlpatterns = (
         path("meetings/<uuid:pk>/decisions/new/", meeting_views.decision_new, name="decision_new"),
         path("meetings/<uuid:pk>/log/new/", meeting_views.log_item_new, name="log_item_new"),
         path("log/<uuid:pk>/done/", meeting_views.log_item_done, name="log_item_done"),
+        path("evidence-pack/", evidence_views.evidence_pack_page, name="evidence_pack"),
+        path(
+            "evidence-pack/evidence-pack.pdf",
+            evidence_views.evidence_pack_pdf,
+            name="evidence_pack_pdf",
+        ),
+        path(
+            "evidence-pack/evidence-pack.zip",
+            evidence_views.evidence_pack_zip,
+            name="evidence_pack_zip",
+        ),
         path("resources/", resource_views.resources, name="resources"),
         path("resources/new/", resource_views.resource_new, name="resource_new"),
         path("resources/<uuid:pk>/", resource_views.resource_edit, name="resource_edit"),
