@@ -170,7 +170,7 @@ def _refuse(error) -> int:
 def retention(args) -> int:
     """Delete contact details of long-closed feedback and of involvement sign-ups past their period."""
     _django()
-    from pcref.feedback.services import apply_retention
+    from pcref.feedback.services import apply_retention, prune_submission_attempts
     from pcref.involvement.services import apply_retention as apply_involvement_retention
 
     references = apply_retention(days=args.days, dry_run=args.dry_run)
@@ -183,6 +183,9 @@ def retention(args) -> int:
     print(f"{verb} details of {len(withdrawn)} involvement sign-up(s) past their retention period")
     for reference in withdrawn:
         print(f"  {reference}")
+    # The rate limit's keyed address hashes: only the last hour counts, so a day is plenty.
+    pruned = prune_submission_attempts(dry_run=args.dry_run)
+    print(f"{verb} {pruned} rate-limit address hash(es) older than a day")
     return 0
 
 

@@ -39,6 +39,8 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("PCREF_SECRET_KEY must be set in production")
     SECRET_KEY = "development-only-key-never-used-in-production-" + "x" * 20  # noqa: S105
+# Earlier keys, still accepted while a new one takes over (docs/operations.md, rotating secrets).
+SECRET_KEY_FALLBACKS = env_list("PCREF_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("PCREF_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("PCREF_CSRF_TRUSTED_ORIGINS", "")
 
@@ -280,6 +282,9 @@ TRUST_ODS_CODE = os.environ.get("PCREF_TRUST_ODS_CODE", "RT5")
 
 # Feedback (docs/configuration.md): spam control, routing of flagged feedback, retention, email.
 FEEDBACK_SUBMISSIONS_PER_HOUR = int(os.environ.get("PCREF_FEEDBACK_SUBMISSIONS_PER_HOUR", "10"))
+# Behind a reverse proxy: the header the proxy sets to the sender's address (e.g. X-Real-IP),
+# so the per-address limit counts senders, not the proxy (docs/operations.md).
+CLIENT_ADDRESS_HEADER = os.environ.get("PCREF_CLIENT_ADDRESS_HEADER", "")
 FEEDBACK_CONTACT_RETENTION_DAYS = int(os.environ.get("PCREF_FEEDBACK_CONTACT_RETENTION_DAYS", "90"))
 FEEDBACK_SAFEGUARDING_EMAIL = os.environ.get("PCREF_FEEDBACK_SAFEGUARDING_EMAIL", "")
 FEEDBACK_COMPLAINTS_EMAIL = os.environ.get("PCREF_FEEDBACK_COMPLAINTS_EMAIL", "")

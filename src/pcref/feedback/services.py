@@ -513,6 +513,17 @@ def apply_retention(*, now=None, days: int | None = None, dry_run: bool = False)
     return references
 
 
+def prune_submission_attempts(*, now=None, dry_run: bool = False) -> int:
+    """Delete the keyed address hashes of the rate limit once older than a day (only the last
+    hour counts): `pcref retention`. Returns how many there were."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    old = SubmissionAttempt.objects.filter(created_at__lt=cutoff)
+    count = old.count()
+    if not dry_run:
+        old.delete()
+    return count
+
+
 def sync_themes(using: str = "default") -> int:
     """Create or update the themes of the framework; themes no longer in it stop being offered."""
     keys = []

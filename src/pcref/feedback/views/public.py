@@ -1,5 +1,6 @@
 """The public feedback journey (standard and Easy Read) and the "You said, we did" page."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +15,15 @@ from pcref.feedback.journey import SENT_KEY, STEPS, STEPS_BY_SLUG, Journey
 
 
 def client_address(request) -> str:
+    """The sender's address, for the per-address limit. Behind a reverse proxy every request
+    comes from the proxy, so the proxy's header names the sender (PCREF_CLIENT_ADDRESS_HEADER,
+    docs/operations.md): its last value, the one our own proxy wrote."""
+    header = settings.CLIENT_ADDRESS_HEADER
+    if header:
+        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR", "")
 
 
