@@ -62,6 +62,7 @@ def test_an_officer_adds_and_removes_a_contact_and_adds_an_agreement(
     entries = AuditEntry.objects.filter(action__startswith="involvement.partner_")
     assert {e.action for e in entries} == {
         "involvement.partner_contact_added",
+        "involvement.partner_contact_viewed",  # the page showed the contact
         "involvement.partner_contact_removed",
         "involvement.partner_agreement_added",
     }

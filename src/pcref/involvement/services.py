@@ -294,6 +294,18 @@ def add_partner_contact(
 
 
 @transaction.atomic
+def partner_contacts(partner: Organisation, *, viewer: User) -> list[PartnerContact]:
+    """The people the viewer's trust keeps as contacts at a partner, with their email and
+    phone; every look is audited, one entry a person, as for the register's contact details."""
+    if not viewer.has_perm(Perm.VIEW_PARTNERS, None):
+        raise PermissionDenied
+    contacts = list(PartnerContact.objects.visible_to(viewer).filter(partner=partner))
+    for contact in contacts:
+        audit.record(action="involvement.partner_contact_viewed", by=viewer, target=contact)
+    return contacts
+
+
+@transaction.atomic
 def remove_partner_contact(contact: PartnerContact, *, by: User) -> None:
     """Someone left the partner organisation: their details go."""
     if not by.has_perm(Perm.MANAGE_PARTNERS, contact):

@@ -30,7 +30,8 @@ def partners(request):
 
 
 def _detail(request, partner, status=200, **forms):
-    contacts, agreements = queries.partner_records(request.user, partner)
+    _, agreements = queries.partner_records(request.user, partner)
+    contacts = services.partner_contacts(partner, viewer=request.user)
     context = {
         "partner": partner,
         "contacts": contacts,
