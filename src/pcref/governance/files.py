@@ -66,7 +66,10 @@ def display_name(filename: str) -> str:
     download's Content-Disposition."""
     name = PurePath(filename.replace("\\", "/")).name
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:200] or "file"
+    if len(name) > 200:  # cut the stem, not the kind of file
+        suffix = PurePath(name).suffix[:20]
+        name = name[: 200 - len(suffix)] + suffix
+    return name or "file"
 
 
 def check_upload(uploaded: UploadedFile, field: str) -> None:

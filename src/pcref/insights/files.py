@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from pcref.analytics.extract import schema
@@ -238,8 +239,8 @@ def _checked_members(archive: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, st
         members.append((info, path.name))
     if total > limit:
         raise UploadRefused(
-            _("The zip would unpack to %(size)s GB, more than the %(limit)s GB allowed")
-            % {"size": round(total / 1024**3, 1), "limit": round(limit / 1024**3, 1)}
+            _("The zip would unpack to %(size)s, more than the %(limit)s allowed")
+            % {"size": filesizeformat(total), "limit": filesizeformat(limit)}
         )
     if not members:
         raise UploadRefused(_("The zip holds no extract tables"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from pcref.insights import experience
@@ -56,8 +57,8 @@ class ExtractUploadForm(forms.Form):
         limit = settings.INSIGHTS_MAX_UPLOAD_BYTES
         if total > limit:
             raise forms.ValidationError(
-                _("The files come to %(size)s GB, more than the %(limit)s GB allowed"),
-                params={"size": round(total / 1024**3, 1), "limit": round(limit / 1024**3, 1)},
+                _("The files come to %(size)s, more than the %(limit)s allowed"),
+                params={"size": filesizeformat(total), "limit": filesizeformat(limit)},
             )
         return uploaded
 

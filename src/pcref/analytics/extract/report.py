@@ -193,13 +193,18 @@ class Report:
         }
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the kept problems as CSV (UTF-8, header row); `count` is the group's total."""
+        """Write the kept problems as CSV (UTF-8, header row); `count` is the group's total.
+        Values from the extract that a spreadsheet would run as a formula get a ' in front."""
+        from pcref.analytics.text.safe_export import spreadsheet_safe
+
         path = Path(path)
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS)
             writer.writeheader()
             for row in self.rows():
-                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+                writer.writerow(
+                    {k: "" if v is None else spreadsheet_safe(v) for k, v in row.items()}
+                )
         return path
 
     def to_json(self, path: str | Path) -> Path:

@@ -52,6 +52,7 @@ def suggest_sentiment(text: str) -> SentimentSuggestion:
     analyser = _vader()
     if analyser is None:
         return _lexicon_sentiment(text)
+    text = _bounded(text, analyser.emojis)
     overall = analyser.polarity_scores(text)["compound"]
     clauses = [analyser.polarity_scores(c)["compound"] for c in _clauses(text)]
     label = _label(overall, clauses)
@@ -64,6 +65,24 @@ def suggest_sentiments(texts: Sequence[str]) -> list[SentimentSuggestion]:
     if isinstance(texts, str):
         raise TypeError("texts must be a list of texts; wrap a single text in a list")
     return [suggest_sentiment(text) for text in texts]
+
+
+# VADER's time grows with the square of a clause's length once emoji are spelt out as words (a
+# public form takes 20,000 characters: 20,000 emoji would hold a request for minutes). A
+# suggestion is scored on at most 20,000 characters, with at most this many emoji.
+_MAX_SCORED_CHARACTERS = 20_000  # the public form's limit
+_MAX_SCORED_EMOJI = 100
+
+
+def _bounded(text: str, emojis) -> str:
+    text, kept, seen = text[:_MAX_SCORED_CHARACTERS], [], 0
+    for character in text:
+        if character in emojis:
+            seen += 1
+            if seen > _MAX_SCORED_EMOJI:
+                continue
+        kept.append(character)
+    return "".join(kept)
 
 
 def _label(overall: float, clauses: list[float]) -> str:
