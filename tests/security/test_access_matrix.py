@@ -619,7 +619,9 @@ def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
-@pytest.mark.django_db
+# Transactional: on PostgreSQL a request's end closes a connection still inside a test's
+# atomic block, and the demo's insights and downloads end many requests.
+@pytest.mark.django_db(transaction=True)
 def test_every_address_answers_every_role_as_the_table_says():
     from django.db import transaction
 

@@ -157,6 +157,7 @@ def test_a_zip_inside_a_zip_is_refused_by_name(analyst, signed_in):
     assert not ExtractUpload.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes its connection
 @pytest.mark.parametrize(
     ("case", "table", "rule"),
     [
@@ -204,6 +205,7 @@ def test_a_file_with_a_bad_encoding_or_broken_parquet_gives_a_report_and_no_data
     ).decode("utf-8")
 
 
+@pytest.mark.django_db(transaction=True)  # the real worker closes its connection
 def test_a_formula_in_an_extract_is_inert_in_the_report_csv(
     analyst, signed_in, good_extract, tmp_path, run_worker
 ):
