@@ -277,12 +277,6 @@ class MilestoneForm(forms.Form):
         error_messages={"required": _("Enter the milestone's due date"), **DATE_ERRORS},
     )
 
-    def clean_title(self):
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError(_("Enter the milestone"))
-        return title
-
 
 class MilestoneDoneForm(forms.Form):
     done_on = forms.DateField(

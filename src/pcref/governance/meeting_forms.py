@@ -125,12 +125,6 @@ class MemberForm(forms.Form):
         self.fields["organisation"].queryset = organisations
         self.fields["user"].queryset = users
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Enter the member's name"))
-        return name
-
 
 class MeetingForm(forms.Form):
     held_on = forms.DateField(
@@ -145,12 +139,6 @@ class MeetingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={"required": _("Enter the agenda")},
     )
-
-    def clean_agenda(self):
-        agenda = self.cleaned_data["agenda"].strip()
-        if not agenda:
-            raise forms.ValidationError(_("Enter the agenda"))
-        return agenda
 
 
 class PaperForm(forms.Form):
@@ -287,12 +275,6 @@ class LogItemForm(forms.Form):
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = members
-
-    def clean_text(self):
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError(_("Describe what is to be done"))
-        return text
 
 
 class LogItemDoneForm(forms.Form):

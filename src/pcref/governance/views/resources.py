@@ -50,12 +50,6 @@ class ResourceForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
 
-    def clean_title(self):
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError(_("Enter the title of the resource"))
-        return title
-
     def clean_url(self):
         try:
             return services.check_url(self.cleaned_data["url"])
