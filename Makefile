@@ -9,7 +9,7 @@ PO_FILES := $(wildcard src/pcref/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PYTEST_WORKERS ?= 2
 
-.PHONY: help run test lint bench format java messages extract-messages lock chromium setup setup-dev clean
+.PHONY: help run test lint bench load format java messages extract-messages lock chromium setup setup-dev clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,6 +76,16 @@ test: setup-dev lint ## set up and run every test (PostgreSQL when DATABASE_URL 
 bench: setup $(VENV)/.installed-nlp ## measure statistics, theme suggestions (with the nlp extra), ingest and the metric engine
 	$(BIN)/pcref bench
 
+# Locust gets its own virtual environment: the site never imports it, and its pins
+# (gevent, flask) stay out of the site's.
+.venv-load/.installed: requirements-load.lock | $(BIN)/python
+	$(PYTHON) -m venv .venv-load
+	.venv-load/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-load.lock
+	touch $@
+
+load: setup .venv-load/.installed ## load test on gunicorn + PostgreSQL (needs PostgreSQL's server), then a zero-loss check
+	$(BIN)/pcref load --locust .venv-load/bin/locust $(LOAD_OPTIONS)
+
 format: setup-dev ## format the Python code
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
@@ -91,6 +101,8 @@ lock: setup-dev ## re-pin the dependencies after changing pyproject.toml
 		--strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
 		--strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+		--strip-extras --allow-unsafe -o requirements-load.lock requirements-load.in
 
 clean: ## remove the virtual environment, node modules and compiled translations (keeps var/)
-	rm -rf $(VENV) node_modules $(MO_FILES)
+	rm -rf $(VENV) .venv-load node_modules $(MO_FILES)

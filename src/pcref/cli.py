@@ -284,6 +284,27 @@ def bench(args) -> int:
     return 0
 
 
+def load(args) -> int:
+    """Put the site under load on PostgreSQL and gunicorn, then check nothing was lost."""
+    from pathlib import Path
+
+    from pcref.loadtest.run import LoadSettings, main
+
+    locust = Path(args.locust)
+    if not locust.exists():
+        print(f"pcref: no locust program at {locust}; `make load` installs it", file=sys.stderr)
+        return 1
+    return main(
+        LoadSettings(
+            people=args.users,
+            seconds=args.seconds,
+            web_workers=args.web_workers,
+            locust=locust,
+            keep=args.keep,
+        )
+    )
+
+
 def manage(args) -> int:
     """Run a Django management command (migrate, db_worker, createsuperuser, ...)."""
     _django()
@@ -389,6 +410,21 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
     command.add_argument("--upload-gb", type=float, default=2.0, help="uploads: file size in GiB")
     command.set_defaults(handler=bench)
+
+    command = commands.add_parser(
+        "load",
+        help="load test: the site on gunicorn and PostgreSQL under locust, then a zero-loss check",
+        description="Start a throwaway PostgreSQL server and gunicorn on 127.0.0.1 with the "
+        "demo, run locust headless (people giving feedback in seven languages, officers "
+        "triaging, analysts on dashboards), print throughput and latency, then check every "
+        "confirmed submission is stored exactly once. Exit 1 on any error, loss or duplicate.",
+    )
+    command.add_argument("--users", type=int, default=60, help="simultaneous users in all")
+    command.add_argument("--seconds", type=int, default=60, help="measured time, after the ramp")
+    command.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    command.add_argument("--locust", default=".venv-load/bin/locust", help="the locust program")
+    command.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
+    command.set_defaults(handler=load)
 
     command = commands.add_parser("manage", help="run a Django management command")
     command.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")

@@ -150,7 +150,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'pcref.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{VAR_DIR / 'pcref.sqlite3'}",
+        conn_max_age=60,
+        # A kept connection is checked before a request uses it, so after the database restarts
+        # each process reconnects instead of failing its next request.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

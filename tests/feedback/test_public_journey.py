@@ -110,6 +110,19 @@ def test_sending_twice_stores_one_submission(client, trust, walk_journey):
     assert FeedbackSubmission.objects.count() == 1
 
 
+def test_a_click_on_send_after_the_feedback_was_stored_shows_the_confirmation_again(
+    client, trust, walk_journey
+):
+    walk_journey(client)
+    reference = FeedbackSubmission.objects.get().reference
+    # The browser sends "Send" again (a double click whose first answer was already stored):
+    # the confirmation again, not the first question, which reads as if nothing was sent.
+    again = client.post(reverse("feedback:check"), {"website": ""}, follow=True)
+    assert again.redirect_chain[-1][0] == reverse("feedback:sent")
+    assert reference in again.content.decode()
+    assert FeedbackSubmission.objects.count() == 1
+
+
 def test_the_honeypot_stores_nothing_but_looks_the_same(client, trust, walk_journey):
     response = walk_journey(client, website="http://spam.example")
     assert response["Location"] == reverse("feedback:sent")

@@ -114,6 +114,10 @@ def _after_step(request, journey, current):
 def check(request):
     trust = _trust_or_404()
     journey = Journey(request.session)
+    if request.method == "POST" and not journey.answers and request.session.get(SENT_KEY):
+        # A second click on "Send", arriving after the first was stored: the confirmation
+        # again, not the first question (which reads as if nothing was sent).
+        return redirect("feedback:sent")
     missing = journey.first_unanswered()
     if missing:
         return redirect("feedback:step", missing)
