@@ -69,9 +69,7 @@ def _start_worker():
             sys.executable,
             "-m",
             "pcref.cli",
-            "manage",
-            "db_worker",
-            "--no-reload",
+            "worker",
             "--verbosity",
             "0",
         ]
@@ -314,6 +312,29 @@ def manage(args) -> int:
     return 0
 
 
+def worker(args) -> int:
+    """Run the background worker (django-tasks-db's `db_worker`), and put back in its queue any
+    job whose worker was killed part way: at start, then every JOB_LEASE_SECONDS."""
+    _django()
+    import threading
+
+    from django.core.management import execute_from_command_line
+
+    from pcref.insights.jobs import keep_recovering
+
+    stop = threading.Event()
+    recovering = threading.Thread(
+        target=keep_recovering, args=(stop,), name="recover-interrupted-jobs", daemon=True
+    )
+    recovering.start()
+    try:
+        execute_from_command_line(["pcref worker", "db_worker", "--no-reload", *args.arguments])
+    finally:
+        stop.set()
+        recovering.join(timeout=10)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pcref",
@@ -426,6 +447,17 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
     command.set_defaults(handler=load)
 
+    command = commands.add_parser(
+        "worker",
+        help="run the background worker: checks uploads, runs metrics, makes reports",
+        description="Run the background worker (django-tasks-db's db_worker; its options, "
+        "such as --queue-name, --interval or --verbosity, may follow). It also starts again any "
+        "job whose worker was killed part way: at start, then every PCREF_JOB_LEASE_SECONDS "
+        '(docs/operations.md, "If the worker stops"). SIGTERM lets the job in hand finish.',
+    )
+    command.add_argument("arguments", nargs=argparse.REMAINDER, help="options for db_worker")
+    command.set_defaults(handler=worker)
+
     command = commands.add_parser("manage", help="run a Django management command")
     command.add_argument("arguments", nargs=argparse.REMAINDER, help="the command and its options")
     command.set_defaults(handler=manage)
@@ -433,7 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv[:1] == ["worker"] and not {"-h", "--help"} & set(argv[1:]):
+        # db_worker's options pass through as given (argparse would refuse them as ours).
+        return worker(argparse.Namespace(arguments=argv[1:]))
+    args = parser.parse_args(argv)
     return args.handler(args)
 
 

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pcref.core.storage.DiskFullMiddleware",  # a full upload temp folder: a page, not a 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -321,7 +322,7 @@ EMAIL_USE_TLS = env_bool("PCREF_EMAIL_USE_TLS", default=PRODUCTION)
 DEFAULT_FROM_EMAIL = os.environ.get("PCREF_FROM_EMAIL", "pcref-hub@localhost")
 
 # Background work (docs/configuration.md): uploads are validated and metrics run by a worker,
-# `pcref manage db_worker`, from the database queue. PCREF_TASKS_BACKEND may name another
+# `pcref worker`, from the database queue. PCREF_TASKS_BACKEND may name another
 # django-tasks backend (e.g. django_tasks.backends.immediate.ImmediateBackend to run in the
 # request, for a one-person trial).
 TASKS = {
@@ -330,6 +331,16 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A running job touches its record every JOB_HEARTBEAT_SECONDS; one untouched for longer than
+# JOB_LEASE_SECONDS lost its worker (killed part way) and `pcref worker` starts it again
+# (docs/operations.md, "If the worker stops").
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("PCREF_JOB_HEARTBEAT_SECONDS", "10"))
+JOB_LEASE_SECONDS = float(os.environ.get("PCREF_JOB_LEASE_SECONDS", "60"))
+if not 0 < JOB_HEARTBEAT_SECONDS < JOB_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "PCREF_JOB_HEARTBEAT_SECONDS must be above 0 and below PCREF_JOB_LEASE_SECONDS; got "
+        f"{JOB_HEARTBEAT_SECONDS} and {JOB_LEASE_SECONDS}"
+    )
 
 # Extract uploads (docs/insights.md). Files stream to disk in chunks: anything over
 # FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, never into memory, so multi-GB files

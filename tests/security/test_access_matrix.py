@@ -218,6 +218,9 @@ POST_ONLY = {
     "insights_staff:publish":                  "sign 403  ok   403  403  ok   404  404",
     "insights_staff:unpublish":                "sign 403  ok   403  403  ok   404  404",
     "insights_staff:report_publish":           "sign 403  ok   403  403  ok   404  404",
+    "insights_staff:upload_restart":           "sign 403  ok   403  403  ok   404  404",
+    "insights_staff:run_restart":              "sign 403  ok   403  403  ok   404  404",
+    "insights_staff:report_restart":           "sign 403  ok   403  403  ok   404  404",
     "involvement_staff:match_status":          "sign ok   403  ok   403  ok   404  404",
     "involvement_staff:partner_contact_add":   "sign ok   403  ok   403  ok   403  ok",
     "involvement_staff:partner_contact_remove":
@@ -490,9 +493,9 @@ def address_arguments(trust) -> dict[str, dict]:
         person.pk: ["person", "contact", "withdraw"],
         contact.partner_id: ["partner", "partner_contact_add", "partner_agreement_add"],
         event.pk: ["event", "event_edit"],
-        upload.pk: ["upload", "report", "report_csv"],
-        run.pk: ["run", "rerun", "publish", "unpublish"],
-        report.pk: ["report_detail", "report_publish"],
+        upload.pk: ["upload", "report", "report_csv", "upload_restart"],
+        run.pk: ["run", "rerun", "publish", "unpublish", "run_restart"],
+        report.pk: ["report_detail", "report_publish", "report_restart"],
         plan.pk: ["plan", "board", "plan_publish", "action_new"],
         delivery_action.pk: [
             "action",

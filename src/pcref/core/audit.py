@@ -23,6 +23,7 @@ SYSTEM_ACTORS = frozenset(
         "public-form",
         "suggestions",
         "report",
+        "worker",  # puts back a job whose worker was killed part way (insights/jobs.py)
     }
 )
 

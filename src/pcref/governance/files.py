@@ -4,6 +4,7 @@ may see the record they belong to."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import os
@@ -18,6 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+
+from pcref.core import storage
 
 # Documents and images a committee works with; nothing a browser would run.
 ALLOWED_SUFFIXES = frozenset(
@@ -49,6 +52,18 @@ class GovernanceStorage(FileSystemStorage):
     @property
     def location(self):
         return os.path.abspath(self.base_location)
+
+    def _save(self, name, content):
+        """Save as Django does, but a disk that fills part way leaves no half-written file."""
+        path = self.path(name)
+        existed = os.path.lexists(path)  # then Django picks another name and ours is untouched
+        try:
+            return super()._save(name, content)
+        except OSError as error:
+            if storage.is_disk_full(error) and not existed:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
 
 
 def governance_storage() -> FileSystemStorage:
@@ -92,6 +107,21 @@ def check_upload(uploaded: UploadedFile, field: str) -> None:
                 % {"name": name, "limit": filesizeformat(settings.GOVERNANCE_MAX_FILE_BYTES)}
             }
         )
+
+
+def save_file(stored, uploaded: UploadedFile, what: str, field: str = "file") -> None:
+    """Store an upload in a StoredFile's file field (the record itself is not saved here).
+
+    Raises:
+        ValidationError: on the field, when the disk is full (`what` names the file, as in
+            "this evidence file"); nothing of the file is kept.
+    """
+    try:
+        stored.file.save(uploaded.name or field, uploaded, save=False)
+    except OSError as error:
+        if not storage.is_disk_full(error):
+            raise
+        raise ValidationError({field: storage.no_room(what, error)}) from error
 
 
 def file_fields(uploaded: UploadedFile) -> dict:

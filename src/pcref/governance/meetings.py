@@ -286,7 +286,7 @@ def add_paper(meeting: Meeting, title: str, uploaded: UploadedFile, *, by: User)
     paper = MeetingPaper(
         meeting=meeting, title=title, uploaded_by=by, **files.file_fields(uploaded)
     )
-    paper.file.save(uploaded.name or "paper", uploaded, save=False)
+    files.save_file(paper, uploaded, _("this meeting paper"))
     try:
         paper.full_clean()
         paper.save()

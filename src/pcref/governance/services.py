@@ -297,7 +297,7 @@ def add_progress_update(
     )
     if uploaded is not None:
         stored = EvidenceFile(update=update, uploaded_by=by, **files.file_fields(uploaded))
-        stored.file.save(uploaded.name or "evidence", uploaded, save=False)
+        files.save_file(stored, uploaded, _("this evidence file"))
         stored.save()
         audit.record(
             action="governance.evidence_file_added",

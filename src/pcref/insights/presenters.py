@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pcref.core.presenters import date_time
+from pcref.insights.jobs import is_interrupted
 from pcref.insights.models import ExtractUpload, MetricRun
 
 UPLOAD_TAG_CLASSES = {
@@ -91,6 +92,7 @@ class UploadPresenter:
     def __init__(self, upload: ExtractUpload, runs: list[MetricRun]):
         self.pk = upload.pk
         self.is_running = upload.is_running
+        self.interrupted = is_interrupted(upload)  # its worker stopped part way (jobs.py)
         self.status = upload.status
         self.status_tag = {
             "text": upload.get_status_display(),
@@ -124,6 +126,7 @@ class RunPresenter:
     def __init__(self, run: MetricRun):
         self.pk = run.pk
         self.is_running = run.is_running
+        self.interrupted = is_interrupted(run)
         self.status = run.status
         self.status_tag = {"text": run.get_status_display(), "classes": RUN_TAG_CLASSES[run.status]}
         self.dataset = f"v{run.dataset_number:04d}"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pcref.core import audit
+from pcref.core import audit, storage
 from pcref.insights import files
 from pcref.insights.models import ExtractUpload, MetricRun
 from pcref.insights.rules import Perm
@@ -62,8 +62,10 @@ def receive_upload(uploaded_files, *, by) -> ExtractUpload:
             )
             # In the same transaction: the queue row and the upload appear together or not at all.
             tasks.validate_extract.enqueue(str(upload.pk))
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(folder, ignore_errors=True)
+        if storage.is_disk_full(error):
+            raise files.UploadRefused(storage.no_room(_("these files"), error)) from error
         raise
     return upload
 
@@ -148,10 +150,10 @@ def validate_upload(upload_id) -> ExtractUpload:
     except Exception as error:
         logger.exception("validating upload %s failed", upload.pk)
         _fail(upload, IMPORT_ACTOR, error)
+        shutil.rmtree(folder / "extract", ignore_errors=True)
+        shutil.rmtree(folder / "report", ignore_errors=True)  # report_path is never set then
         return upload
     finally:
-        # The extract is patient-level data: once checked, only the dataset version keeps it.
-        shutil.rmtree(folder / "extract", ignore_errors=True)
         shutil.rmtree(folder / "work", ignore_errors=True)
     upload.refresh_from_db()
     report = result.report
@@ -171,6 +173,10 @@ def validate_upload(upload_id) -> ExtractUpload:
             queue_metric_run(
                 upload.organisation, result.dataset.number, upload=upload, by=IMPORT_ACTOR
             )
+    # The extract is patient-level data: once checked, only the dataset version keeps it. It
+    # goes only now, after the outcome is saved, so a check whose worker is killed part way can
+    # run again on it (jobs.py).
+    shutil.rmtree(folder / "extract", ignore_errors=True)
     return upload
 
 
@@ -223,6 +229,7 @@ def compute_metrics(run_id) -> MetricRun:
     except Exception as error:
         logger.exception("metric run %s failed", run.pk)
         _fail(run, METRIC_RUN_ACTOR, error)
+        shutil.rmtree(files.results_dir(run), ignore_errors=True)  # results_path is never set
         return run
     counts = Counter(
         zip(
@@ -250,6 +257,10 @@ def compute_metrics(run_id) -> MetricRun:
 def _fail(record, actor, error) -> None:
     record.refresh_from_db()
     reason = f"{type(error).__name__}: {error}"[:500]
+    if storage.is_disk_full(error):
+        upload = isinstance(record, ExtractUpload)
+        what = _("this upload as a dataset version") if upload else _("these metric results")
+        reason = storage.no_room(what)
     _change(record, actor, status="failed", failure=reason, finished_at=timezone.now())
 
 

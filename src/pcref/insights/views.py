@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.core.permissions import require_perm
 from pcref.insights import dashboard as dashboards
-from pcref.insights import presenters, presenters_public, services
+from pcref.insights import jobs, presenters, presenters_public, services
 from pcref.insights.files import UploadRefused
 from pcref.insights.forms import ExtractUploadForm
 from pcref.insights.models import ExtractUpload, MetricRun
@@ -106,6 +106,7 @@ def run_detail(request, pk):
     context = {
         "run": presenter,
         "can_rerun": request.user.has_perm(Perm.RUN_METRICS, run) and not run.is_running,
+        "can_restart": request.user.has_perm(Perm.RUN_METRICS, run),
         "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS,
         "publication": presenters_public.RunPublication(run, request.user),
     }
@@ -136,6 +137,29 @@ def rerun(request, pk):
     new_run = services.queue_metric_run(run.organisation, run.dataset_number, by=request.user)
     messages.success(request, _("The metrics will run again on this dataset version."))
     return redirect("insights_staff:run", new_run.pk)
+
+
+def _restarted(request, restarted: bool) -> None:
+    if restarted:
+        messages.success(request, _("Started again. This page shows its progress."))
+    else:
+        messages.info(request, _("This work is not stopped, so there was nothing to start again."))
+
+
+@require_POST
+def upload_restart(request, pk):
+    """Start again a check whose worker stopped part way (jobs.py)."""
+    upload = _upload(request, pk)
+    _restarted(request, jobs.restart(upload, by=request.user))
+    return redirect("insights_staff:upload", upload.pk)
+
+
+@require_POST
+def run_restart(request, pk):
+    """Start again a metric run whose worker stopped part way (jobs.py)."""
+    run = _run(request, pk)
+    _restarted(request, jobs.restart(run, by=request.user))
+    return redirect("insights_staff:run", run.pk)
 
 
 @require_safe

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.core import queries as core_queries
 from pcref.core.permissions import require_perm
-from pcref.insights import reports
+from pcref.insights import jobs, reports
 from pcref.insights.forms import ReportForm
 from pcref.insights.models import Report
 from pcref.insights.rules import Perm
-from pcref.insights.views import _refreshing
+from pcref.insights.views import _refreshing, _restarted
 
 
 def _report(request, pk) -> Report:
@@ -71,6 +71,7 @@ def report_detail(request, pk):
         "can_publish": presenter.can_be_published
         and request.user.has_perm(Perm.MAKE_REPORTS, report),
         "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS,
+        "can_restart": request.user.has_perm(Perm.MAKE_REPORTS, report),
     }
     response = render(request, "insights/staff/reports-detail.jinja", context)
     return _refreshing(request, response, presenter.is_running)
@@ -102,6 +103,14 @@ def report_publish(request, pk):
         messages.warning(request, str(refusal))
     else:
         messages.success(request, _("The report is published on the website."))
+    return redirect("insights_staff:report_detail", report.pk)
+
+
+@require_POST
+def report_restart(request, pk):
+    """Start again a report whose worker stopped part way (jobs.py)."""
+    report = _report(request, pk)
+    _restarted(request, jobs.restart(report, by=request.user))
     return redirect("insights_staff:report_detail", report.pk)
 
 

@@ -316,17 +316,18 @@ def ingest(
             last.isoformat() if last else None,
         )
         row_counts = {name: staged.rows for name, staged in validation.staged.items()}
+        if report_dir is not None:
+            # Before the version: a disk that fills while writing the report must not leave
+            # a version stored for an upload that then fails.
+            Path(report_dir).mkdir(parents=True, exist_ok=True)
+            report.to_csv(Path(report_dir) / REPORT_CSV)
+            report.to_json(Path(report_dir) / REPORT_JSON)
         dataset = None
         if report.ok:
             dataset = _write_version(validation, datasets_dir, quality, period, based_on)
         else:
             validation.progress.finish("not loaded: see the report")
-    result = IngestResult(report, dataset, source_dir, row_counts, quality, period)
-    if report_dir is not None:
-        Path(report_dir).mkdir(parents=True, exist_ok=True)
-        report.to_csv(Path(report_dir) / REPORT_CSV)
-        report.to_json(Path(report_dir) / REPORT_JSON)
-    return result
+    return IngestResult(report, dataset, source_dir, row_counts, quality, period)
 
 
 def _typed_select(staged: StagedTable | None, table: schema.Table) -> str:

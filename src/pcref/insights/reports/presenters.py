@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from markupsafe import Markup
 
 from pcref.core.presenters import date_time
+from pcref.insights.jobs import is_interrupted
 from pcref.insights.models import Report
 from pcref.insights.presenters import file_size
 from pcref.insights.reports.periods import period_from_slug, period_slug
@@ -141,6 +142,7 @@ class ReportPresenter:
             "classes": REPORT_TAG_CLASSES[report.status],
         }
         self.is_running = report.is_running
+        self.interrupted = is_interrupted(report)  # its worker stopped part way (jobs.py)
         self.progress = report.progress_text
         self.dataset = f"v{report.run.dataset_number:04d}"
         self.run_pk = report.run_id

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pcref.analytics import disclosure
-from pcref.core import audit
+from pcref.core import audit, storage
 from pcref.insights.models import MetricRun, Report
 from pcref.insights.reports.content import report_content
 from pcref.insights.reports.errors import ReportFailed, ReportRefused
@@ -169,6 +169,8 @@ def build_report(report_id) -> Report:
         reason = (
             str(error) if isinstance(error, ReportFailed) else f"{type(error).__name__}: {error}"
         )
+        if storage.is_disk_full(error):
+            reason = storage.no_room(_("this report"))
         report.refresh_from_db()
         _change(
             report,
