@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "triaging, analysts on dashboards), print throughput and latency, then check every "
         "confirmed submission is stored exactly once. Exit 1 on any error, loss or duplicate.",
     )
-    command.add_argument("--users", type=int, default=60, help="simultaneous users in all")
+    command.add_argument("--users", type=int, default=12, help="simultaneous users in all")
     command.add_argument("--seconds", type=int, default=60, help="measured time, after the ramp")
     command.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
     command.add_argument("--locust", default=".venv-load/bin/locust", help="the locust program")
