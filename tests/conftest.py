@@ -258,3 +258,34 @@ def pytest_report_header(config):
     from django.db import connection
 
     return f"database: {connection.vendor} ({connection.settings_dict['NAME']})"
+
+
+@pytest.fixture
+def analyst(trust, make_staff):
+    return make_staff(trust, Role.ANALYST, username="analyst")
+
+
+@pytest.fixture
+def steering(trust, make_staff):
+    return make_staff(trust, Role.STEERING_GROUP_MEMBER, username="steering")
+
+
+@pytest.fixture
+def run_worker():
+    """Run the real database worker (db_worker --batch) in this process until the queue is
+    empty. Tests that use it on PostgreSQL must be transactional."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    def run():
+        Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        ).run()
+
+    return run

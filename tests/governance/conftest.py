@@ -5,13 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from pcref.core.roles import Role
 from pcref.governance import services
-
-
-@pytest.fixture
-def steering(trust, make_staff):
-    return make_staff(trust, Role.STEERING_GROUP_MEMBER)
 
 
 @pytest.fixture

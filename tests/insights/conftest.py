@@ -7,8 +7,6 @@ import zipfile
 
 import pytest
 
-from pcref.core.roles import Role
-
 
 @pytest.fixture
 def broken_extract(good_extract, tmp_path):
@@ -49,31 +47,6 @@ def make_zip():
 def insights_dir(tmp_path, settings):
     settings.INSIGHTS_DIR = tmp_path / "insights"
     return settings.INSIGHTS_DIR
-
-
-@pytest.fixture
-def analyst(trust, make_staff):
-    return make_staff(trust, Role.ANALYST, username="analyst")
-
-
-@pytest.fixture
-def run_worker():
-    """Run the real database worker until the queue is empty (db_worker --batch)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    def run():
-        Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-
-    return run
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from django_tasks_db.models import DBTaskResult
 from pcref.analytics.extract.load import ingest, list_datasets
 from pcref.core import storage
 from pcref.core.models import AuditEntry
-from pcref.core.roles import Role
 from pcref.governance import meetings
 from pcref.governance import services as governance_services
 from pcref.governance.models import EvidenceFile, MeetingPaper, ProgressUpdate
@@ -101,36 +100,6 @@ def insights_on_disk(disk, settings):
 def governance_on_disk(disk, settings):
     settings.GOVERNANCE_DIR = disk.path / "governance"
     return disk
-
-
-@pytest.fixture
-def analyst(trust, make_staff):
-    return make_staff(trust, Role.ANALYST, username="analyst")
-
-
-@pytest.fixture
-def steering(trust, make_staff):
-    return make_staff(trust, Role.STEERING_GROUP_MEMBER, username="steering")
-
-
-@pytest.fixture
-def run_worker():
-    """The real database worker until the queue is empty (as tests/insights/conftest.py)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    def run():
-        Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-
-    return run
 
 
 def post_extract(client, folder: Path):

@@ -29,31 +29,6 @@ pytestmark = pytest.mark.django_db
 HEADER = b"person_id,organisation_code,ethnic_category,sex,year_of_birth,area_code\n"
 
 
-@pytest.fixture
-def analyst(trust, make_staff):
-    return make_staff(trust, Role.ANALYST, username="analyst")
-
-
-@pytest.fixture
-def run_worker():
-    """The real database worker until the queue is empty (as tests/insights/conftest.py)."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    def run():
-        Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-
-    return run
-
-
 def multipart(files: list[tuple[str, bytes]]) -> bytes:
     """A multipart body with the file names exactly as given (the test client would cut them)."""
     parts = []

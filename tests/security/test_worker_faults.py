@@ -37,31 +37,6 @@ ACTION = "insights.job_interrupted"
 STOPPED = "Stopped before it finished"
 
 
-@pytest.fixture
-def analyst(trust, make_staff):
-    return make_staff(trust, Role.ANALYST, username="analyst")
-
-
-@pytest.fixture
-def run_worker():
-    """Run the real database worker in this process until the queue is empty."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    def run():
-        Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-
-    return run
-
-
 def upload_files(folder):
     """The extract's files as the upload service takes them (streamed, never whole in memory)."""
     return [File(path.open("rb"), name=path.name) for path in sorted(folder.iterdir())]
