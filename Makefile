@@ -48,7 +48,7 @@ messages: $(MO_FILES) ## compile the translations
 
 setup: $(VENV)/.installed node_modules/.installed messages ## install everything the demo needs
 
-setup-dev: setup $(VENV)/.installed-dev chromium java
+setup-dev: setup $(VENV)/.installed-dev .venv-load/.installed chromium java
 
 chromium: ## install Debian's Chromium for the browser tests, if absent
 	@command -v chromium >/dev/null || { \

@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,6 @@ from pcref.loadtest.postgres import ThrowawayPostgres, free_port
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 SUBMIT = "SUBMIT feedback"  # the locust request name of the final "Send feedback" POST
 MARKER = re.compile(r"\[load ([0-9a-f]{32})\]")
-STAFF_PASSWORD = "pcref-load-2026-not-a-real-password"
 
 # The issue's goals on this 2-core machine (printed as met or missed, never asserted).
 GOAL_SUBMISSIONS_PER_SECOND = 100
@@ -48,22 +48,27 @@ def main(settings: LoadSettings) -> int:
     work = Path(tempfile.mkdtemp(prefix="pcref-load-"))
     print(f"Work folder: {work}")
     with ThrowawayPostgres() as postgres:
-        os.environ.update(
-            DATABASE_URL=postgres.url,
-            PCREF_VAR_DIR=str(work / "var"),
-            PCREF_CLIENT_ADDRESS_HEADER="X-Forwarded-For",  # as behind the trust's proxy
-            PCREF_INSIGHTS_DEMO_PEOPLE="2000",  # dashboards to open; not what is measured
-            PCREF_DEBUG="0",
-        )
-        os.environ.pop("PCREF_TASKS_BACKEND", None)
+        # Every Django process of the load (setting up, the web app, the check) starts with
+        # these: this process has read its own settings already, so it never opens Django.
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "pcref.settings",
+            "DATABASE_URL": postgres.url,
+            "PCREF_VAR_DIR": str(work / "var"),
+            "PCREF_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",  # as behind the trust's proxy
+            "PCREF_DEBUG": "0",
+        }
+        env.setdefault("PCREF_INSIGHTS_DEMO_PEOPLE", "2000")  # dashboards; not what is measured
+        env.pop("PCREF_TASKS_BACKEND", None)
         staff_file = work / "staff.json"
-        _prepare(staff_file, officers=settings.people // 4 + 2, analysts=settings.people // 4 + 2)
+        accounts = str(settings.people // 4 + 2)
+        print("Setting up the database and the demo…", flush=True)
+        _database("prepare", str(staff_file), accounts, env=env)
         port = free_port()
-        server = _serve(port, settings.web_workers, work)
+        server = _serve(port, settings.web_workers, work, env)
         try:
-            started = time.time()
-            stats = _run_locust(settings, port, staff_file, work)
-            report = _check_database(work / "results", since=started)
+            stats = _run_locust(settings, port, staff_file, work, env)
+            report = json.loads(_database("check", str(work / "results"), env=env))
         finally:
             _stop(server)
     code = _print_report(stats, report, settings)
@@ -74,58 +79,23 @@ def main(settings: LoadSettings) -> int:
     return code
 
 
-def _prepare(staff_file: Path, *, officers: int, analysts: int) -> None:
-    """Migrate, load the demo, and make staff accounts for the load's officers and analysts
-    (one each: an authenticator code may be used once, so people cannot share an account)."""
-    from pcref.cli import _django, _prepare_database
-
-    _django()
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from pcref.core import services
-    from pcref.core.demo import demo_totp_key
-    from pcref.core.models import Organisation
-    from pcref.core.roles import Role
-    from pcref.demo import load_everything
-
-    print("Setting up the database and the demo…", flush=True)
-    _prepare_database()
-    load_everything()
-    trust = Organisation.objects.get(ods_code=_trust_code())
-    accounts = {"password": STAFF_PASSWORD, "officer": [], "analyst": []}
-    for kind, role, count in (
-        ("officer", Role.PATIENT_EXPERIENCE_OFFICER, officers),
-        ("analyst", Role.ANALYST, analysts),
-    ):
-        for number in range(1, count + 1):
-            username = f"load-{kind}-{number}"
-            user = services.create_staff_user(
-                trust,
-                username=username,
-                email=f"{username}@example.nhs.uk",
-                first_name="Load",
-                last_name=f"{kind.title()} {number}",
-                roles=[role],
-                password=STAFF_PASSWORD,
-                by="demo",
-            )
-            key = demo_totp_key(username)
-            device = TOTPDevice.objects.create(user=user, name="Load", key=key, confirmed=False)
-            services.confirm_totp_enrolment(user, device, by="demo")
-            accounts[kind].append({"username": username, "key": key})
-    staff_file.write_text(json.dumps(accounts))
-    from django.db import connections
-
-    connections.close_all()  # the server and the check open their own
+def _database(*arguments: str, env: dict) -> str:
+    """`python -m pcref.loadtest.database ...` in a fresh process with the load's settings."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pcref.loadtest.database", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"pcref.loadtest.database {arguments[0]} failed:\n{result.stderr[-3000:]}"
+        )
+    return result.stdout
 
 
-def _trust_code() -> str:
-    from django.conf import settings
-
-    return settings.TRUST_ODS_CODE
-
-
-def _serve(port: int, workers: int, work: Path) -> subprocess.Popen:
+def _serve(port: int, workers: int, work: Path, env: dict) -> subprocess.Popen:
     """gunicorn, as docs/operations.md runs it, on 127.0.0.1 only."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
@@ -141,6 +111,7 @@ def _serve(port: int, workers: int, work: Path) -> subprocess.Popen:
             "--error-logfile",
             str(work / "gunicorn.log"),
         ],
+        env=env,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -165,7 +136,9 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _run_locust(settings: LoadSettings, port: int, staff_file: Path, work: Path) -> list[dict]:
+def _run_locust(
+    settings: LoadSettings, port: int, staff_file: Path, work: Path, env: dict
+) -> list[dict]:
     spawn_rate = max(1, settings.people // 2)  # everyone has started within about 2 s
     ramp = settings.people / spawn_rate
     print(
@@ -195,7 +168,7 @@ def _run_locust(settings: LoadSettings, port: int, staff_file: Path, work: Path)
         "--loglevel",
         "WARNING",
     ]
-    env = {**os.environ, "LOAD_STAFF": str(staff_file), "LOAD_RESULTS": str(work / "results")}
+    env = {**env, "LOAD_STAFF": str(staff_file), "LOAD_RESULTS": str(work / "results")}
     result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
     if not (work / "locust_stats.csv").exists():
         raise RuntimeError(
@@ -205,39 +178,29 @@ def _run_locust(settings: LoadSettings, port: int, staff_file: Path, work: Path)
         return list(csv.DictReader(stats))
 
 
-def _check_database(results: Path, *, since: float) -> dict:
+def compare(confirmed: list[dict], stored: Iterable[tuple[str, str]]) -> dict:
     """Every confirmation a person received names a submission stored exactly once, with the
-    words they sent; and no journey was stored twice."""
-    from django.db import connections
+    words they sent (their marker); and no journey was stored twice.
 
-    from pcref.feedback.models import FeedbackSubmission
-
-    connections.close_all()
-    confirmed = [
-        item
-        for path in sorted(results.glob("confirmations-*.json"))
-        for item in json.loads(path.read_text())
-    ]
-    stored = Counter()
-    by_reference = {}
-    for reference, text in (
-        FeedbackSubmission.objects.filter(text__contains="[load ")
-        .values_list("reference", "text")
-        .iterator()
-    ):
+    Args:
+        confirmed: {"reference", "marker"} for each confirmation page a person saw.
+        stored: (reference, text) of the load's stored submissions.
+    """
+    count = Counter()
+    marker_of = {}
+    for reference, text in stored:
         marker = MARKER.search(text)
         if marker:
-            stored[marker.group(1)] += 1
-            by_reference[reference] = marker.group(1)
-    missing = [item for item in confirmed if by_reference.get(item["reference"]) != item["marker"]]
-    duplicated = [marker for marker, count in stored.items() if count > 1]
-    confirmed_markers = {item["marker"] for item in confirmed}
+            count[marker.group(1)] += 1
+            marker_of[reference] = marker.group(1)
     return {
         "confirmed": len(confirmed),
-        "stored": sum(stored.values()),
-        "missing": missing,
-        "duplicated": duplicated,
-        "stored_without_confirmation": len(set(stored) - confirmed_markers),
+        "stored": sum(count.values()),
+        "missing": [
+            item for item in confirmed if marker_of.get(item["reference"]) != item["marker"]
+        ],
+        "duplicated": [marker for marker, times in count.items() if times > 1],
+        "stored_without_confirmation": len(set(count) - {item["marker"] for item in confirmed}),
     }
 
 
