@@ -29,7 +29,7 @@ from django_tasks_db.models import DBTaskResult
 from pcref.analytics.extract.load import ingest, list_datasets
 from pcref.core.models import AuditEntry
 from pcref.core.roles import Role
-from pcref.insights import files, jobs, reports, services
+from pcref.insights import files, jobs, reports, services, tasks
 from pcref.insights.models import ExtractUpload, MetricRun, Report
 from pcref.insights.reports.render import report_dir, scratch_dir
 
@@ -150,6 +150,7 @@ def test_recovery_requeues_exactly_the_stale_jobs_audits_each_and_is_safe_to_rep
     set_state(fresh_run, "running", age_seconds=55)
     set_state(fresh_report, "running", age_seconds=55)
     set_state(old_waiting, "received", age_seconds=3600)
+    tasks.validate_extract.enqueue(str(old_waiting.pk))  # waiting its turn behind a long queue
     set_state(old_done, "done", age_seconds=3600)
     MetricRun.objects.filter(pk=stale_run.pk).update(
         progress_text="DQ1 2024/25", progress_done=7, result_rows=12
@@ -184,14 +185,205 @@ def test_recovery_requeues_exactly_the_stale_jobs_audits_each_and_is_safe_to_rep
     }
     run_entry = entries.get(target_id=str(stale_run.pk))
     assert run_entry.context == {"job": "metric_run", "stopped_at": "DQ1 2024/25"}
-    assert queued_tasks("validate_extract") == [str(stale_upload.pk)]
+    assert queued_tasks("validate_extract") == [str(old_waiting.pk), str(stale_upload.pk)]
     assert queued_tasks("compute_metrics") == [str(stale_run.pk)]
     assert queued_tasks("build_report") == [str(stale_report.pk)]
 
     # Again, at once: nothing is interrupted any more, so nothing is queued twice.
     assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
     assert AuditEntry.objects.filter(action=ACTION).count() == 3
-    assert len(queued_tasks("validate_extract")) == 1
+    assert len(queued_tasks("validate_extract")) == 2
+
+
+# The queue's own rows: a killed attempt's row, and a worker killed as it took the row -------
+
+TASKS = {ExtractUpload: tasks.validate_extract, MetricRun: tasks.compute_metrics}
+TASKS[Report] = tasks.build_report
+WAITING = {ExtractUpload: "received", MetricRun: "queued", Report: "queued"}
+ACTIVE = {ExtractUpload: "validating", MetricRun: "running", Report: "running"}
+
+
+def rows_of(record) -> list[DBTaskResult]:
+    """The record's rows in the queue table (picked out here, not by the code under test)."""
+    return [
+        row for row in DBTaskResult.objects.all() if row.args_kwargs["args"] == [str(record.pk)]
+    ]
+
+
+def statuses(record) -> dict[str, int]:
+    """How many of the record's queue rows are in each status."""
+    found: dict[str, int] = {}
+    for row in rows_of(record):
+        found[row.status] = found.get(row.status, 0) + 1
+    return found
+
+
+def enqueue(record) -> DBTaskResult:
+    """Queue the record's job as the services do (a READY row)."""
+    TASKS[type(record)].enqueue(str(record.pk))
+    (row,) = [row for row in rows_of(record) if row.status == "READY"]
+    return row
+
+
+def taken(row: DBTaskResult, *, age_seconds: float) -> DBTaskResult:
+    """What a worker that took the row leaves if killed: RUNNING, taken `age_seconds` ago."""
+    row.claim("killed-worker")
+    started = timezone.now() - timedelta(seconds=age_seconds)
+    DBTaskResult.objects.filter(pk=row.pk).update(started_at=started)
+    row.refresh_from_db()
+    return row
+
+
+def snapshot(*records):
+    """Everything recovery could change: the queue, the audit log and the records."""
+    queue = sorted((str(row.pk), row.status, row.finished_at) for row in DBTaskResult.objects.all())
+    for record in records:
+        record.refresh_from_db()
+    states = [(record.status, record.updated_at) for record in records]
+    return queue, AuditEntry.objects.filter(action=ACTION).count(), states
+
+
+def assert_closed_as_stopped(row: DBTaskResult) -> None:
+    row.refresh_from_db()
+    assert row.status == "FAILED"
+    assert row.finished_at is not None and row.finished_at >= row.started_at
+    assert row.exception_class_path == "pcref.insights.jobs.WorkerStopped"
+    assert "worker stopped part way" in row.traceback
+    assert row.worker_ids == ["killed-worker"]
+
+
+@pytest.mark.django_db
+def test_a_recovered_job_s_killed_queue_row_is_failed_and_exactly_one_new_row_waits(
+    records, analyst, settings
+):
+    lease = settings.JOB_LEASE_SECONDS
+    upload, run, report = records()
+    alive_upload, _run, _report = records()
+    run = MetricRun.objects.create(
+        organisation=run.organisation, dataset_number=1, started_by_system="import"
+    )
+    killed = {}
+    for record in (upload, run, report):
+        killed[record.pk] = taken(enqueue(record), age_seconds=lease + 5)
+        set_state(record, ACTIVE[type(record)], age_seconds=lease + 5)
+    alive_row = taken(enqueue(alive_upload), age_seconds=lease - 5)
+    set_state(alive_upload, "validating", age_seconds=1)
+
+    # The worker puts back the upload and the run; the report's page button puts back the report.
+    assert jobs.restart(report, by=analyst)
+    assert jobs.recover_interrupted() == {"extract": 1, "metric_run": 1, "report": 0}
+
+    for record in (upload, run, report):
+        assert statuses(record) == {"FAILED": 1, "READY": 1}
+        assert_closed_as_stopped(killed[record.pk])
+        record.refresh_from_db()
+        assert record.status == WAITING[type(record)]
+    alive_row.refresh_from_db()
+    assert (alive_row.status, alive_row.finished_at) == ("RUNNING", None)
+    assert statuses(alive_upload) == {"RUNNING": 1}
+
+    before = snapshot(upload, run, report, alive_upload)
+    assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
+    assert snapshot(upload, run, report, alive_upload) == before
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_was_killed_as_it_took_the_queue_row_is_queued_again_once(
+    records, settings, trust
+):
+    """Killed between taking the row and the job's first step: the record still waits, its
+    only row is RUNNING (or was lost), and nothing would ever run it."""
+    lease = settings.JOB_LEASE_SECONDS
+    upload, _run, report = records()
+    run = MetricRun.objects.create(organisation=trust, dataset_number=1, started_by_system="import")
+    killed = {
+        upload.pk: taken(enqueue(upload), age_seconds=lease + 5),
+        report.pk: taken(enqueue(report), age_seconds=lease + 5),
+    }
+    for record in (upload, run, report):  # the run's row is gone altogether
+        set_state(record, WAITING[type(record)], age_seconds=lease + 5)
+        assert not jobs.is_interrupted(record)  # its page has nothing to say: it is waiting
+
+    assert jobs.recover_interrupted() == {"extract": 1, "metric_run": 1, "report": 1}
+
+    for record in (upload, report):
+        assert statuses(record) == {"FAILED": 1, "READY": 1}
+        assert_closed_as_stopped(killed[record.pk])
+    assert statuses(run) == {"READY": 1}
+    for record in (upload, run, report):
+        record.refresh_from_db()
+        assert record.status == WAITING[type(record)]
+        entry = AuditEntry.objects.get(action=ACTION, target_id=str(record.pk))
+        assert (entry.system_actor, entry.organisation_id) == ("worker", trust.pk)
+        assert entry.context == {"job": jobs.KINDS[type(record)], "started": False}
+        assert entry.changes == {}  # it waited, and waits again
+
+    # Again, at once, and once more a lease later with the new rows still waiting: no change.
+    before = snapshot(upload, run, report)
+    assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
+    later = timezone.now() + timedelta(seconds=lease * 3)
+    assert jobs.recover_interrupted(now=later) == {"extract": 0, "metric_run": 0, "report": 0}
+    assert snapshot(upload, run, report) == before
+
+
+@pytest.mark.django_db
+def test_a_waiting_job_whose_queue_row_may_still_run_it_is_left_alone(records, settings, trust):
+    lease = settings.JOB_LEASE_SECONDS
+    upload, _run, report = records()
+    run = MetricRun.objects.create(organisation=trust, dataset_number=1, started_by_system="import")
+    # Long in the queue behind other jobs, its row waiting its turn.
+    enqueue(upload)
+    set_state(upload, "received", age_seconds=3600)
+    # A worker has just taken its row and is about to start it.
+    just_taken = taken(enqueue(run), age_seconds=lease - 5)
+    set_state(run, "queued", age_seconds=3600)
+    # Waiting, with a row READY beside a dead one: the READY one will run it.
+    dead = taken(enqueue(report), age_seconds=3600)
+    enqueue(report)
+    set_state(report, "queued", age_seconds=3600)
+    # Just made (and never queued): within the lease, never touched.
+    fresh_upload, _fresh_run, fresh_report = records()
+    before = snapshot(upload, run, report, fresh_upload, fresh_report)
+
+    assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
+
+    assert snapshot(upload, run, report, fresh_upload, fresh_report) == before
+    assert statuses(upload) == {"READY": 1}
+    assert statuses(run) == {"RUNNING": 1}
+    assert statuses(report) == {"RUNNING": 1, "READY": 1}
+    for row in (just_taken, dead):
+        row.refresh_from_db()
+        assert (row.status, row.finished_at) == ("RUNNING", None)
+    assert not AuditEntry.objects.filter(action=ACTION).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_whose_worker_was_killed_as_it_took_the_row_is_run_by_the_next_worker(
+    analyst, good_extract, run_worker, settings
+):
+    """The state made for real: the upload service queues the check; the killed worker had
+    taken the row long ago and never started; the real worker then runs it once."""
+    lease = settings.JOB_LEASE_SECONDS
+    upload = receive(good_extract, analyst)
+    (row,) = rows_of(upload)
+    killed = taken(row, age_seconds=lease + 5)
+    set_state(upload, "received", age_seconds=lease + 5)
+
+    assert jobs.recover_interrupted() == {"extract": 1, "metric_run": 0, "report": 0}
+    assert statuses(upload) == {"FAILED": 1, "READY": 1}
+    assert_closed_as_stopped(killed)
+    assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
+    assert AuditEntry.objects.filter(action=ACTION).count() == 1
+
+    run_worker()
+
+    upload.refresh_from_db()
+    assert upload.status == "valid", upload.failure
+    assert statuses(upload) == {"FAILED": 1, "SUCCESSFUL": 1}
+    run = MetricRun.objects.get()
+    assert (run.status, run.upload_id) == ("done", upload.pk), run.failure
+    assert statuses(run) == {"SUCCESSFUL": 1}
+    assert jobs.recover_interrupted() == {"extract": 0, "metric_run": 0, "report": 0}
 
 
 # What a killed attempt leaves is removed; running again makes exactly one of everything ------

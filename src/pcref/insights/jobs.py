@@ -7,6 +7,13 @@ memory, power cut): it is *interrupted*. `recover_interrupted` (run by `pcref wo
 and every lease period) and the staff pages' "Start it again now" (`restart`) put such a job back
 in the queue, after removing whatever the killed attempt half-made, so running it again makes
 exactly what one run makes: one dataset version, one set of results, one report folder.
+The killed attempt's own queue row (django-tasks-db leaves it "RUNNING" for ever) is marked
+failed in the same transaction.
+
+A worker can also be killed after taking a job's queue row but before the job began (its record
+still waiting): nothing would ever run it. `recover_interrupted` also puts back a record left
+waiting for longer than the lease whose queue holds no row that could still run it (none
+"READY", none "RUNNING" taken within the lease): it is *unstarted*.
 """
 
 from __future__ import annotations
@@ -20,11 +27,15 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from traceback import format_exception
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from pcref.core import audit
 from pcref.insights import files
@@ -55,6 +66,22 @@ RESTART_PERMS = {
 _STAGING_PREFIX = ".ingest-"  # pcref.analytics.extract.load builds a version in such a folder
 
 
+class WorkerStopped(Exception):
+    """Written on a queue row whose worker stopped part way (killed, out of memory, power cut):
+    the job was put back in the queue with a new row."""
+
+
+def task_of(model):
+    """The background task that runs a record of `model` (pcref.insights.tasks)."""
+    from pcref.insights import tasks
+
+    return {
+        ExtractUpload: tasks.validate_extract,
+        MetricRun: tasks.compute_metrics,
+        Report: tasks.build_report,
+    }[model]
+
+
 # Interrupted ---------------------------------------------------------------------------------
 
 
@@ -71,6 +98,70 @@ def interrupted(model, now=None):
 def is_interrupted(record, now=None) -> bool:
     """Whether this upload, metric run or report was stopped part way by its worker."""
     return record.status == ACTIVE[type(record)] and record.updated_at < lease_cutoff(now)
+
+
+# Unstarted: the worker was killed between taking the queue row and starting the job ----------
+
+
+def unstarted(model, now=None) -> list:
+    """The keys of the records of `model` waiting for longer than the lease with no queue row
+    that could still run them. Empty when the queue is not django-tasks-db's table."""
+    task = task_of(model)
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return []
+    cutoff = lease_cutoff(now)
+    waiting = model.objects.filter(status=WAITING[model], updated_at__lt=cutoff)
+    keys = list(waiting.values_list("pk", flat=True))
+    if not keys:
+        return []
+    live = DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).only("status", "started_at", "enqueued_at", "args_kwargs")
+    served = {tuple(row.args_kwargs.get("args", [])) for row in live if _alive(row, cutoff)}
+    return [key for key in keys if (str(key),) not in served]
+
+
+def _alive(row: DBTaskResult, cutoff) -> bool:
+    """Whether a queue row may still run its job: waiting, or taken within the lease (the
+    heartbeat touches the record only once the job has started)."""
+    if row.status == TaskResultStatus.READY:
+        return True
+    return row.status == TaskResultStatus.RUNNING and (row.started_at or row.enqueued_at) >= cutoff
+
+
+def queue_rows(model, pk):
+    """The django-tasks-db queue rows of this record's job, in any status."""
+    return DBTaskResult.objects.filter(
+        task_path=task_of(model).module_path, args_kwargs__args=[str(pk)]
+    )
+
+
+def _fail_dead_rows(model, pk, *, by) -> int:
+    """Mark the record's "RUNNING" queue rows failed: their worker stopped part way. Called
+    only once none of them can be alive. Returns how many."""
+    by_whom = by if isinstance(by, str) else "a person on its page"
+    error = WorkerStopped(
+        "the worker stopped part way (killed, out of memory or power cut); the job was put "
+        f"back in the queue by {by_whom} (pcref.insights.jobs)"
+    )
+    return (
+        queue_rows(model, pk)
+        .filter(status=TaskResultStatus.RUNNING)
+        .update(
+            status=TaskResultStatus.FAILED,
+            finished_at=timezone.now(),
+            exception_class_path=f"{type(error).__module__}.{type(error).__qualname__}",
+            traceback="".join(format_exception(error)),
+            return_value=None,
+        )
+    )
+
+
+def _enqueue_once(model, pk) -> None:
+    """Queue the record's job, unless a queue row is already waiting to run it."""
+    if not queue_rows(model, pk).filter(status=TaskResultStatus.READY).exists():
+        task_of(model).enqueue(str(pk))
 
 
 # The heartbeat -------------------------------------------------------------------------------
@@ -113,8 +204,8 @@ def _beat(model, pk, stop: threading.Event, every: float) -> None:
 
 
 def recover_interrupted(now=None) -> dict[str, int]:
-    """Put every interrupted upload, metric run and report back in the queue; returns how many
-    of each kind ({"extract": 1, "metric_run": 0, "report": 0}).
+    """Put every interrupted or unstarted upload, metric run and report back in the queue;
+    returns how many of each kind ({"extract": 1, "metric_run": 0, "report": 0}).
 
     Safe to run from several workers at once: each record is taken under a row lock that the
     others skip, and checked again once locked."""
@@ -122,6 +213,9 @@ def recover_interrupted(now=None) -> dict[str, int]:
     for model in ACTIVE:
         pks = list(interrupted(model, now).values_list("pk", flat=True))
         counts[KINDS[model]] = sum(_recover(model, pk, by=ACTOR, now=now) for pk in pks)
+        counts[KINDS[model]] += sum(
+            _requeue_unstarted(model, pk, now=now) for pk in unstarted(model, now)
+        )
     if any(counts.values()):
         logger.warning("put back jobs whose worker stopped part way: %s", counts)
     return counts
@@ -155,8 +249,6 @@ def keep_recovering(stop: threading.Event) -> None:
 
 
 def _recover(model, pk, *, by, now=None) -> bool:
-    from pcref.insights import tasks
-
     with transaction.atomic():
         record = model.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
         if record is None or not is_interrupted(record, now):
@@ -168,16 +260,13 @@ def _recover(model, pk, *, by, now=None) -> bool:
         if model is ExtractUpload:
             _clean_upload(record)
             fields = {"progress_step": "", "progress_done": 0, "progress_total": 0}
-            task = tasks.validate_extract
         elif model is MetricRun:
             shutil.rmtree(files.results_dir(record), ignore_errors=True)
             fields = {"progress_text": "", "progress_done": 0, "results_path": "", "summary": []}
             fields["result_rows"] = 0
-            task = tasks.compute_metrics
         else:
             _clean_report(record)
             fields = {"progress_text": ""}
-            task = tasks.build_report
         fields.update(status=WAITING[model], started_at=None)
         for name, value in fields.items():
             setattr(record, name, value)
@@ -190,8 +279,35 @@ def _recover(model, pk, *, by, now=None) -> bool:
             after={"status": record.status},
             context={"job": KINDS[model], "stopped_at": stopped_at[:200]},
         )
-        # In the same transaction: the record waits again and its queue row appears together.
-        task.enqueue(str(record.pk))
+        # In the same transaction: the record waits again, the killed attempt's queue row is
+        # closed and the new one appears, together.
+        _fail_dead_rows(model, record.pk, by=by)
+        _enqueue_once(model, record.pk)
+    return True
+
+
+def _requeue_unstarted(model, pk, *, now=None) -> bool:
+    """Queue again a record whose worker was killed after taking its queue row, before the job
+    began (nothing was made: no cleaning). Checked again under the record's lock."""
+    with transaction.atomic():
+        record = model.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        cutoff = lease_cutoff(now)
+        if record is None or record.status != WAITING[model] or record.updated_at >= cutoff:
+            return False  # another worker has it, or it started or was put back meanwhile
+        rows = queue_rows(model, pk).filter(
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+        )
+        if any(_alive(row, cutoff) for row in rows):
+            return False
+        record.save(update_fields=["updated_at"])  # waits afresh: not put back twice
+        audit.record(
+            action=ACTION,
+            by=ACTOR,
+            target=record,
+            context={"job": KINDS[model], "started": False},  # it still waits: no change
+        )
+        _fail_dead_rows(model, record.pk, by=ACTOR)
+        _enqueue_once(model, record.pk)
     return True
 
 
