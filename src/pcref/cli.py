@@ -7,6 +7,7 @@ import sys
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 BENCH_PARTS = ("stats", "themes", "engine", "pages", "uploads")
+WORKER_RETRY_SECONDS = 5  # `pcref worker`: the wait before it tries a database that went away
 
 
 def _django():
@@ -316,9 +317,12 @@ def worker(args) -> int:
     """Run the background worker (django-tasks-db's `db_worker`), and put back in its queue any
     job whose worker was killed part way: at start, then every JOB_LEASE_SECONDS."""
     _django()
+    import logging
     import threading
+    import time
 
     from django.core.management import execute_from_command_line
+    from django.db import InterfaceError, OperationalError, connections
 
     from pcref.insights.jobs import keep_recovering
 
@@ -328,7 +332,23 @@ def worker(args) -> int:
     )
     recovering.start()
     try:
-        execute_from_command_line(["pcref worker", "db_worker", "--no-reload", *args.arguments])
+        while True:
+            try:
+                execute_from_command_line(
+                    ["pcref worker", "db_worker", "--no-reload", *args.arguments]
+                )
+                break  # stopped (SIGTERM, Ctrl+C, or --batch with nothing left)
+            except (OperationalError, InterfaceError):
+                # The database went away (restarted, failed over): django-tasks-db's worker
+                # gives up, which would leave the queue unserved until someone noticed. Wait
+                # and carry on; a job it was running is put back after the lease.
+                logging.getLogger("pcref.worker").warning(
+                    "the database is not available; the worker starts again in %s s",
+                    WORKER_RETRY_SECONDS,
+                    exc_info=True,
+                )
+                connections.close_all()
+                time.sleep(WORKER_RETRY_SECONDS)
     finally:
         stop.set()
         recovering.join(timeout=10)

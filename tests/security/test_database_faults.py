@@ -48,6 +48,8 @@ STEPS = (
 class Site:
     url: str
     postgres: ThrowawayPostgres
+    worker: subprocess.Popen
+    worker_log: Path
 
     def stored(self) -> Counter:
         """How many times each person's marker is stored, and under which reference."""
@@ -78,7 +80,7 @@ def site(tmp_path_factory):
         "PCREF_DEBUG": "0",
     }
     bin_dir = Path(sys.executable).parent
-    server = None
+    server = worker = None
     try:
         subprocess.run([bin_dir / "pcref", "manage", "migrate", "-v", "0"], env=env, check=True)
         subprocess.run(
@@ -114,12 +116,22 @@ def site(tmp_path_factory):
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
+        worker_log = folder / "worker.log"
+        with worker_log.open("w") as log:
+            worker = subprocess.Popen(
+                [bin_dir / "pcref", "worker", "--interval", "0.2"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _wait_for(url)
-        yield Site(url, postgres)
+        yield Site(url, postgres, worker, worker_log)
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
         postgres.remove()
 
 
@@ -226,6 +238,10 @@ def test_restarting_postgresql_while_people_give_feedback_loses_and_doubles_noth
         stop.set()
         for thread in threads:
             thread.join(timeout=120)
+
+    # The background worker met the restart too, and carried on rather than exit.
+    assert site.worker.poll() is None, site.worker_log.read_text()[-2000:]
+    assert "the worker starts again" in site.worker_log.read_text()
 
     unavailable = [path for person in people for path in person.unavailable]
     other_errors = [error for person in people for error in person.other_errors]
