@@ -735,3 +735,30 @@ def test_a_worker_killed_mid_check_and_mid_report_leaves_nothing_stuck(
     assert recovered_ids() == {str(upload.pk), str(report.pk)}
     assert AuditEntry.objects.filter(action=ACTION).count() == 2
     assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_uploaded_files_of_a_check_killed_after_its_outcome_was_saved_are_removed(
+    records, settings
+):
+    """A worker killed between saving a check's outcome and deleting the uploaded files left
+    patient-level data behind; the recovery run removes it, and only it."""
+    settings.JOB_LEASE_SECONDS = 60
+    uploads = {}
+    for status, age in (("valid", 3600), ("invalid", 3600), ("failed", 3600), ("valid", 5)):
+        upload = records()[0]
+        extract = files.upload_dir(upload) / "extract"
+        extract.mkdir(parents=True)
+        (extract / "mhs001_patients.csv").write_text("person_id\nP1\n")
+        set_state(upload, status, age_seconds=age)
+        uploads[upload.pk] = (status, age, extract)
+    waiting = records()[0]  # not checked yet: its files are what the check will read
+    waiting_extract = files.upload_dir(waiting) / "extract"
+    waiting_extract.mkdir(parents=True)
+    set_state(waiting, ExtractUpload.Status.RECEIVED, age_seconds=3600)
+
+    assert jobs.remove_leftover_extracts() == 3
+    for status, age, extract in uploads.values():
+        assert extract.exists() == (age < 60), (status, age)  # a check just finished: wait
+    assert waiting_extract.exists()
+    assert jobs.remove_leftover_extracts() == 0

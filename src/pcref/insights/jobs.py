@@ -239,6 +239,7 @@ def keep_recovering(stop: threading.Event) -> None:
         while True:
             try:
                 recover_interrupted()
+                remove_leftover_extracts()
             except Exception:  # noqa: BLE001 - the database may be back next time
                 logger.exception("putting back interrupted jobs failed")
                 connection.close()
@@ -309,6 +310,30 @@ def _requeue_unstarted(model, pk, *, now=None) -> bool:
         _fail_dead_rows(model, record.pk, by=ACTOR)
         _enqueue_once(model, record.pk)
     return True
+
+
+FINISHED_UPLOADS = (
+    ExtractUpload.Status.VALID,
+    ExtractUpload.Status.INVALID,
+    ExtractUpload.Status.FAILED,
+)
+
+
+def remove_leftover_extracts(now=None) -> int:
+    """Remove the uploaded files of checks that finished more than a lease ago. A check deletes
+    them itself once its outcome is saved; a worker killed between the two left them, and they
+    are patient-level data that the dataset version (or nobody) keeps. Returns how many."""
+    removed = 0
+    finished = ExtractUpload.objects.filter(
+        status__in=FINISHED_UPLOADS, updated_at__lt=lease_cutoff(now)
+    ).select_related("organisation")
+    for upload in finished.iterator():
+        extract = files.upload_dir(upload) / "extract"
+        if extract.exists():
+            logger.warning("removing the uploaded files of finished check %s", upload.pk)
+            shutil.rmtree(extract, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _clean_upload(upload: ExtractUpload) -> None:
