@@ -1,5 +1,8 @@
 """Shared fixtures: organisations, staff in each role, clients signed in with a second factor,
-the real engine's results on a synthetic extract as a finished metric run, and feedback."""
+the real engine's results on a synthetic extract as a finished metric run, feedback, and a
+delivery plan with the four workstreams."""
+
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -16,6 +19,7 @@ from pcref.core.models import Organisation
 from pcref.core.roles import Role
 from pcref.feedback import services as feedback_services
 from pcref.feedback.models import FeedbackSubmission
+from pcref.governance import services as governance_services
 from pcref.insights import files
 from pcref.insights.models import MetricRun
 
@@ -289,3 +293,40 @@ def run_worker():
         ).run()
 
     return run
+
+
+@pytest.fixture
+def plan(trust, steering):
+    return governance_services.create_plan(
+        {
+            "title": "PCREF delivery plan",
+            "year": "2025/26",
+            "approved_by": "Transformation and Quality Improvement Committee",
+            "approved_on": date(2025, 4, 15),
+        },
+        governance_services.DEFAULT_WORKSTREAMS,
+        organisation=trust,
+        by=steering,
+    )
+
+
+@pytest.fixture
+def add_action(plan, steering, trust):
+    """add_action(**changes): an action in the plan's first workstream, owned by `steering`."""
+
+    def add(**changes):
+        data = {
+            "workstream": plan.workstreams.first(),
+            "title": "Cultural awareness training for ward staff",
+            "description": "Every ward team trained.",
+            "owner": steering,
+            "lead_organisation": trust,
+            "component": "leadership_governance",
+            "competency": "cultural_awareness",
+            "due_on": timezone.localdate() + timedelta(days=60),
+            "status": "on_track",
+            **changes,
+        }
+        return governance_services.add_action(plan, data, by=steering)
+
+    return add

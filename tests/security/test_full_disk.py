@@ -14,7 +14,7 @@ import html
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,6 @@ from pcref.analytics.extract.load import ingest, list_datasets
 from pcref.core import storage
 from pcref.core.models import AuditEntry
 from pcref.governance import meetings
-from pcref.governance import services as governance_services
 from pcref.governance.models import EvidenceFile, MeetingPaper, ProgressUpdate
 from pcref.insights import files
 from pcref.insights.models import ExtractUpload, MetricRun, Report
@@ -198,37 +197,8 @@ def test_a_full_upload_temporary_folder_gives_a_clear_page_not_a_server_error(
 
 
 @pytest.fixture
-def plan(trust, steering):
-    return governance_services.create_plan(
-        {
-            "title": "PCREF delivery plan",
-            "year": "2025/26",
-            "approved_by": "Transformation and Quality Improvement Committee",
-            "approved_on": date(2025, 4, 15),
-        },
-        governance_services.DEFAULT_WORKSTREAMS,
-        organisation=trust,
-        by=steering,
-    )
-
-
-@pytest.fixture
-def action(plan, steering, trust):
-    return governance_services.add_action(
-        plan,
-        {
-            "workstream": plan.workstreams.first(),
-            "title": "Cultural awareness training for ward staff",
-            "description": "Every ward team trained.",
-            "owner": steering,
-            "lead_organisation": trust,
-            "component": "leadership_governance",
-            "competency": "cultural_awareness",
-            "due_on": timezone.localdate() + timedelta(days=60),
-            "status": "on_track",
-        },
-        by=steering,
-    )
+def action(add_action):
+    return add_action()
 
 
 @pytest.fixture

@@ -76,5 +76,5 @@ def test_make_load_runs_end_to_end_and_loses_nothing():
     confirmed = int(re.search(r"confirmations received: (\d+)", output).group(1))
     stored = int(re.search(r"submissions stored: (\d+)", output).group(1))
     assert confirmed > 0 and stored == confirmed
-    for name in ("SUBMIT feedback", "Aggregated"):
+    for name in ("SUBMIT feedback", "staff: triage (send)", "Aggregated"):
         assert re.search(rf"^  {re.escape(name)}\s+\d+\s+0\s", output, re.M), f"no {name} row"

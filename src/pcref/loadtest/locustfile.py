@@ -23,6 +23,7 @@ import struct
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, events, task
 
@@ -38,8 +39,8 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REFERENCE = re.compile(r"\bFB-[A-Z0-9]{4}-[A-Z0-9]{4}\b")
 TEAM = re.compile(r'<option value="([0-9a-f-]{36})"')
 CASE = re.compile(r'href="/staff/feedback/([0-9a-f-]{36})/"')
-THEME = re.compile(r'name="themes" value="([^"]+)"')
-VERSION = re.compile(r'name="version" value="(\d+)"')
+THEME = re.compile(r'name="triage-themes" type="checkbox" value="([^"]+)"')
+VERSION = re.compile(r'name="triage-version" value="(\d+)"')
 METRIC = re.compile(r'href="(/staff/insights/metrics/[^"/]+/)"')
 
 ACCOUNT_NUMBERS = {"officer": itertools.count(), "analyst": itertools.count()}
@@ -175,21 +176,37 @@ class Officer(StaffUser):
         if not cases:
             return
         case = random.choice(cases)
-        page = self.client.get(f"/staff/feedback/{case}/", name="staff: feedback case")
-        themes = THEME.findall(page.text or "")
-        version = VERSION.search(page.text or "")
-        if not version:
-            return
-        self.client.post(
+        with self.client.get(
+            f"/staff/feedback/{case}/", name="staff: feedback case", catch_response=True
+        ) as page:
+            themes = THEME.findall(page.text or "")
+            version = VERSION.search(page.text or "")
+            if not (themes and version):
+                page.failure("no triage form on the case page")
+                return
+        with self.client.post(
             f"/staff/feedback/{case}/triage/",
-            data={
-                "csrfmiddlewaretoken": csrf_of(page),
-                "version": version.group(1),
-                "themes": random.sample(themes, min(2, len(themes))),
-                "sentiment": "negative",
-            },
+            # two themes: one field sent twice, which locust's own form encoding cannot say
+            data=urlencode(
+                {
+                    "csrfmiddlewaretoken": csrf_of(page),
+                    "triage-version": version.group(1),
+                    "triage-themes": random.sample(themes, 2),
+                    "triage-sentiment": "negative",
+                },
+                doseq=True,
+            ),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
             name="staff: triage (send)",
-        )
+            catch_response=True,
+        ) as triaged:
+            # Saved: redirected to the case page (200); refused: the form again, with 400. Two
+            # officers on one case at once: the second is told someone else changed it, as the
+            # site should; any other refusal is an error.
+            if triaged.status_code == 400 and "Someone else changed this" in (triaged.text or ""):
+                triaged.success()
+            elif triaged.status_code != 200 or "Triage saved for" not in (triaged.text or ""):
+                triaged.failure(f"triage not saved (status {triaged.status_code})")
 
 
 class Analyst(StaffUser):
