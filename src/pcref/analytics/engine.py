@@ -338,6 +338,7 @@ class _Compiler:
         self.window = window
         self.run_number = run
         self._calendar = None
+        self._persons = None
 
     def calendar(self):
         """The window's months as a temporary table: a memtable would not survive Spark's
@@ -354,6 +355,27 @@ class _Compiler:
                     name, self.window.calendar(), temp=True, overwrite=True
                 )
         return self._calendar
+
+    def persons(self):
+        """Each person's ethnicity, sex, year of birth and organisation, for the joins. On
+        DuckDB a temporary table, read from the Parquet file once for all the plans rather
+        than once per plan (at trust scale, decoding it cost more than most plans' own rows)."""
+        if self._persons is None:
+            patients = self.tables[PATIENTS_TABLE]
+            persons = patients.select(
+                _pid=patients.person_id,
+                _code=patients.ethnic_category_code,
+                _status=patients.ethnicity_status,
+                _sex=patients.sex,
+                _birth=patients.year_of_birth.cast("int64"),
+                _person_org=patients.organisation_code,
+            )
+            if self.connection.name == "duckdb":
+                persons = self.connection.create_table(
+                    f"pcref_run{self.run_number}_persons", persons, temp=True, overwrite=True
+                )
+            self._persons = persons
+        return self._persons
 
     def enriched(self, table_name: str, timing: tuple):
         """The table's rows in the window with month_key, organisation, service and the person's
@@ -383,8 +405,8 @@ class _Compiler:
                 # which at national scale would cost a second pass over millions of rows
                 table = table.filter(table.person_id.notnull()).mutate(**person)
             else:
-                person = patients.select(**person)
-                table = table.left_join(person, table.person_id == person._pid)
+                persons = self.persons()
+                table = table.left_join(persons, table.person_id == persons._pid)
             table = table.mutate(
                 _status=table._status.fill_null("missing"), _person=table.person_id
             )
@@ -461,45 +483,70 @@ class _Compiler:
                     value=table[measure.value_column].cast("float64")
                 )
                 counts = chosen.group_by([*_union(grains), "value"]).aggregate(count=ibis._.count())
-                result.values[measure.key] = _rolled_up(
-                    _frame(counts), grains, ["count"], ["value"]
-                )
+                result.values[measure.key] = counts.to_pyarrow()
 
         def sums(source):
             columns = [m.key for m in additive]
             counts = source.group_by(_union(grains)).aggregate(
                 **{key: source[key].sum() for key in columns}
             )
-            return _rolled_up(_frame(counts), grains, columns)
+            return counts.to_pyarrow()
 
         if personal:
-            # the rows with only the columns the counts need, cached: every count of people
-            # groups them by person and period itself, so grouping them by person and month
-            # first saves nothing (referrals are about one per person and month) and cost
-            # twice the rest of the pass at national scale
             counted = [m.key for m in plan.measures if m.kind != "values"]
-            people = table.select("_person", *fine, *counted).cache()
+            people = table.select("_person", *fine, *counted)
+            # Spark would recompute the join for each use of the rows; DuckDB materialises a
+            # subquery read twice within one query itself, and a cached table costs more than
+            # reading the rows again for the sums
+            spark = self.connection.name == "pyspark"
+            if spark:
+                people = people.cache()
             try:
                 if additive:
                     result.fine = sums(people)
                 levels = plan.levels_of(personal)
-                for period_type, level in itertools.product(period_types, _LEVELS):
-                    if level in levels:
-                        result.people[(period_type, level)] = self._people(
-                            people, personal, period_type, level
-                        )
+                wanted = [
+                    (period_type, level)
+                    for period_type, level in itertools.product(period_types, _LEVELS)
+                    if level in levels
+                ]
+                result.people = self._people(people, personal, wanted)
             finally:
-                people.release()
+                if spark:
+                    people.release()
         elif additive:
             result.fine = sums(table)
         return result
 
-    def _people(self, people, measures, period_type: str, level: str) -> pd.DataFrame:
-        keys = ["period_key", *_location_columns(level), *_level_attributes(level)]
-        per_person = (
-            people.mutate(period_key=_period_key(people.month_key, period_type))
-            .group_by(["_person", *keys])
-            .aggregate(**{m.key: people[m.key].sum() for m in measures})
+    def _people(self, people, measures, wanted) -> pd.DataFrame:
+        """Distinct people by period, location level and group, with each combination of the
+        measures' per-person counts: every (period type, level) in `wanted` in one query, a
+        branch each, so the backend reads the rows once and Ibis compiles one expression."""
+        keys = ["period_type", "level", "period_key", "organisation", "service", *_ATTRIBUTES]
+        branches = []
+        for period_type, level in wanted:
+            locations = _location_columns(level)
+            attributes = _level_attributes(level)
+            branches.append(
+                people.select(
+                    "_person",
+                    *(m.key for m in measures),
+                    period_type=ibis.literal(period_type),
+                    level=ibis.literal(level),
+                    period_key=_period_key(people.month_key, period_type).cast("int64"),
+                    organisation=people.organisation
+                    if "organisation" in locations
+                    else ibis.literal(ALL),
+                    service=people.service if "service" in locations else ibis.literal(ALL),
+                    **{
+                        column: people[column] if column in attributes else ibis.null("string")
+                        for column in _ATTRIBUTES
+                    },
+                )
+            )
+        stacked = ibis.union(*branches, distinct=False) if len(branches) > 1 else branches[0]
+        per_person = stacked.group_by(["_person", *keys]).aggregate(
+            **{m.key: stacked[m.key].sum() for m in measures}
         )
         counts = {}
         for measure in measures:
@@ -510,7 +557,7 @@ class _Compiler:
         grouped = (
             per_person.mutate(**counts).group_by([*keys, *counts]).aggregate(persons=ibis._.count())
         )
-        return _frame(grouped)
+        return grouped.to_pyarrow()
 
     def population(self) -> pd.DataFrame:
         table = self.tables[POPULATION_TABLE]
@@ -528,27 +575,22 @@ class _Compiler:
 
 
 def _frame(expression) -> pd.DataFrame:
-    return expression.to_pyarrow().to_pandas()
+    return _pandas(expression.to_pyarrow())
+
+
+def _pandas(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    if not len(frame):  # an empty Arrow column converts to text of no chunks, which pandas
+        # cannot merge: the same columns made by pandas
+        frame = pd.DataFrame(
+            {name: pd.Series([], dtype=kind) for name, kind in frame.dtypes.items()}
+        )
+    return frame
 
 
 def _union(grains: Mapping[str, list[str]]) -> list[str]:
     """The columns of every grain: the finest grain all of them roll up from."""
     return list(dict.fromkeys(itertools.chain.from_iterable(grains.values())))
-
-
-def _rolled_up(frame: pd.DataFrame, grains, columns: list[str], extra=()) -> dict:
-    """Sums of `columns` at each grain from one aggregation at their union. The backend scans
-    the table once, not once per grain; the union is small (thousands of rows), so pandas
-    rolls it up in milliseconds. Nulls stay groups, as in SQL's GROUP BY."""
-    union = _union(grains)
-    rolled = {}
-    for grain, keys in grains.items():
-        if keys == union:
-            rolled[grain] = frame
-        else:
-            by = [*keys, *extra]
-            rolled[grain] = frame.groupby(by, dropna=False, sort=False)[columns].sum().reset_index()
-    return rolled
 
 
 def _location_columns(level: str) -> list[str]:
@@ -564,9 +606,12 @@ def _level_attributes(level: str) -> list[str]:
 @dataclass
 class _PlanResult:
     plan: _Plan
-    fine: dict | None = None  # grain -> additive measures by month and groups
-    people: dict = field(default_factory=dict)  # (period type, level) -> per-person counts
-    values: dict = field(default_factory=dict)  # measure key -> grain -> counts by value
+    # Arrow tables, each small: sums of the additive measures by month, location and group at
+    # the finest grain any level needs; people by period, level and group for each combination
+    # of the per-person counts; rows by value for each "values" measure (measure key -> table)
+    fine: pa.Table | None = None
+    people: pa.Table | None = None
+    values: dict = field(default_factory=dict)
 
 
 # --- Long tables of counts, shared by the metrics ---------------------------------------------
@@ -575,240 +620,220 @@ _ROW_KEYS = ["period_type", "period_key", "organisation", "service"]
 _GROUP_KEYS = [*_ROW_KEYS, "group_scheme", "group"]
 _SCHEMES = (ALL, "broad", "detailed", "age_band", "sex", "excluded")
 _LOCATION_SCHEMES = frozenset({ALL, "dataset", "broad", "excluded"})
+_REFERENCE = "reference"  # the cube's scheme of comparison groups: each group's codes summed
 
 
-def _group_labels(frame: pd.DataFrame, scheme: str) -> pd.Series:
-    """Each row's group in a scheme; NaN where the row is in no group of it."""
-    valid = frame["status"] == "valid"
-    if scheme == ALL:
-        return pd.Series(ALL, index=frame.index, dtype=object)
-    if scheme == "broad":
-        return frame["code"].map(_BROAD_OF_CODE).where(valid)
-    if scheme == "detailed":
-        return frame["code"].where(valid & frame["code"].isin(list(_BROAD_OF_CODE)))
-    if scheme == "excluded":
-        return frame["status"].where(~valid)
-    if scheme == "dataset":
-        return frame["dataset"]
-    return frame[scheme]
+def _names(columns: Iterable[str]) -> list[str]:
+    """Column names quoted for SQL ("group" is a keyword)."""
+    return [f'"{column}"' for column in columns]
+
+
+def _quoted(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _texts(values: Iterable[str]) -> str:
+    return ", ".join(_quoted(value) for value in sorted(values))
+
+
+def _period_sql(period_type: str) -> str:
+    """`_period_key` in SQL, on an integer column month_key."""
+    if period_type == EXTRACT:
+        return "0"
+    if period_type == "month":
+        return "month_key"
+    financial_year = "(month_key // 100 - CAST(month_key % 100 < 4 AS BIGINT))"
+    if period_type == "financial_year":
+        return financial_year
+    return f"({financial_year} * 10 + ((month_key % 100 + 8) % 12) // 3 + 1)"
+
+
+def _scheme_branches(table: str) -> list[tuple[str, str, str]]:
+    """(scheme, group expression, condition) of every scheme, the dataset and each comparison
+    group, on a long table with level, code and status: `_group_labels` in SQL."""
+    broad = " ".join(f"WHEN {_quoted(c)} THEN {_quoted(g)}" for c, g in _BROAD_OF_CODE.items())
+    national = _texts(_BROAD_OF_CODE)
+    valid = "status = 'valid'"
+    branches = [
+        (ALL, _quoted(ALL), "TRUE"),
+        ("broad", f"CASE code {broad} END", valid),
+        ("detailed", "code", f"{valid} AND code IN ({national}) AND level = 'all'"),
+        ("age_band", "age_band", "level = 'all'"),
+        ("sex", "sex", "level = 'all'"),
+        ("excluded", "status", "status <> 'valid'"),
+        ("dataset", _quoted(table), "TRUE"),
+    ]
+    for name, group in COMPARISON_GROUPS.items():
+        branches.append((_REFERENCE, _quoted(name), f"{valid} AND code IN ({_texts(group.codes)})"))
+    return branches
 
 
 class _Counts:
-    """The plans' aggregated tables as long tables: every period type and location level
-    stacked, then summed by group scheme. Cached: metrics share measures.
+    """The plans' aggregated tables rolled up to every period type, location level and group
+    scheme: one "cube" per plan and family of counts, built by an in-process DuckDB from the
+    backend's small Arrow tables whatever the backend (one SQL statement with a branch per
+    period type, level and scheme, where pandas needed dozens of group-bys). Cached: metrics
+    share measures.
 
-    Counts of rows, bed days and people are rolled up "wide": one frame per plan holds a column
-    per measure, so a table's dozens of measures share each pandas group-by instead of paying
-    for one each (the roll-ups, not the backend, were most of the engine's time)."""
+    Families: "additive" (rows and bed days) and "people" hold a column per measure of the
+    plan, so a table's dozens of measures share one statement; "frequency" (people by how many
+    events they had, column persons, extra key times) and "values" (rows by value, column
+    count, extra key value) are one measure each."""
 
     def __init__(self, results: Mapping[tuple, "_PlanResult"], periods: Sequence[str]):
+        import duckdb  # the local engine of the roll-ups, whichever backend counted
+
         self.results = results
         self.periods = list(periods)
-        self._long: dict = {}
-        self._wide: dict = {}
+        self.sql = duckdb.connect()
+        self._cubes: dict = {}
         self._grouped: dict = {}
         self._reference: dict = {}
 
-    # Wide frames: one column per measure of a plan (a "family": additive or people counts)
-
     @staticmethod
-    def _family(measure: _Measure) -> str | None:
+    def _family(measure: _Measure) -> str:
         if measure.kind in ("rows", "bed_days"):
             return "additive"
-        return "people" if measure.kind == "people" else None
+        return {"people": "people", "frequency": "frequency"}.get(measure.kind, "values")
 
-    def _family_measures(self, measure: _Measure) -> list[_Measure]:
+    def _column(self, measure: _Measure, value: str) -> str:
+        return measure.key if self._family(measure) in ("additive", "people") else value
+
+    def cube(self, measure: _Measure, extra: tuple = ()) -> dict:
+        """Sums by period, location and group for every scheme of `measure`'s cube: a frame
+        per scheme, and per comparison group under (_REFERENCE, name)."""
         family = self._family(measure)
-        plan = self.results[(measure.table, measure.timing)].plan
-        return [m for m in plan.measures if self._family(m) == family]
+        plan_key = (measure.table, measure.timing)
+        key = (plan_key, family, None if family in ("additive", "people") else measure, extra)
+        if key not in self._cubes:
+            self._cubes[key] = self._build(measure, family, extra)
+        return self._cubes[key]
 
-    def wide(self, measure: _Measure) -> pd.DataFrame:
-        """The long table of every measure of `measure`'s plan and family, a column each."""
-        key = ((measure.table, measure.timing), self._family(measure))
-        if key not in self._wide:
-            measures = self._family_measures(measure)
-            if key[1] == "people":
-                self._wide[key] = self._build_people(measure, measures)
-            else:
-                grains = self.results[key[0]].fine
-                self._wide[key] = self._build_fine(measure, grains, [m.key for m in measures])
-        return self._wide[key]
-
-    def long(self, measure: _Measure) -> pd.DataFrame:
-        """Counts by period, location level, organisation, service and person attributes."""
-        if measure not in self._long:
-            if self._family(measure) is not None:
-                frame = self.wide(measure)
-                others = [m.key for m in self._family_measures(measure) if m != measure]
-                self._long[measure] = frame.drop(columns=others).rename(
-                    columns={measure.key: "count"}
-                )
-            elif measure.kind == "frequency":
-                self._long[measure] = self._build_frequency(measure)
-            else:
-                result = self.results[(measure.table, measure.timing)]
-                self._long[measure] = self._build_fine(
-                    measure, result.values[measure.key], ["count"], ["value"]
-                )
-        return self._long[measure]
-
-    def _people_frame(self, measure: _Measure) -> pd.DataFrame:
+    def _build(self, measure: _Measure, family: str, extra: tuple) -> dict:
         result = self.results[(measure.table, measure.timing)]
-        frames = []
-        for (period_type, level), frame in result.people.items():
-            frame = frame.assign(period_type=period_type, level=level)
-            if level == "all":
-                frame = frame.assign(organisation=ALL)
-            if level != "service":
-                frame = frame.assign(service=ALL)
-            frames.append(frame)
-        frame = pd.concat(frames, ignore_index=True)
-        for column in _ATTRIBUTES:
-            if column not in frame:
-                frame[column] = None
-        return frame
-
-    def _build_people(self, measure: _Measure, measures: list[_Measure]) -> pd.DataFrame:
-        frame = self._people_frame(measure)
-        keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
-        persons = frame["persons"]
-        counts = pd.DataFrame({m.key: (frame[m.key] > 0) * persons for m in measures})
-        counts[keys] = frame[keys]
-        return (
-            counts.groupby(keys, dropna=False, sort=False)[[m.key for m in measures]]
-            .sum()
-            .reset_index()
+        plan = result.plan
+        if family in ("additive", "people"):
+            columns = [m.key for m in plan.measures if self._family(m) == family]
+        else:
+            columns = ["persons" if family == "frequency" else "count"]
+        if family in ("people", "frequency"):
+            source, long = result.people, self._people_long(measure, family, columns)
+        else:
+            source = result.fine if family == "additive" else result.values[measure.key]
+            long = self._fine_long(measure, plan, columns, source.column_names, extra)
+        branches = [
+            f'SELECT *, {_quoted(scheme)} AS group_scheme, {group} AS "group" '
+            f"FROM long WHERE {condition}"
+            for scheme, group, condition in _scheme_branches(measure.table)
+        ]
+        keys = _names([*_GROUP_KEYS, *extra])
+        present = " AND ".join(f"{name} IS NOT NULL" for name in _names(["group", *extra]))
+        sums = ", ".join(f"CAST(sum({c}) AS DOUBLE) AS {c}" for c in _names(columns))
+        query = (
+            f"WITH long AS MATERIALIZED ({long}) SELECT {', '.join(keys)}, {sums} "
+            f"FROM ({' UNION ALL '.join(branches)}) WHERE {present} GROUP BY ALL"
         )
+        self.sql.register("source", source)
+        try:
+            frame = _pandas(self.sql.sql(query).to_arrow_table())
+        finally:
+            self.sql.unregister("source")
+        cube = {scheme: part for scheme, part in frame.groupby("group_scheme", sort=False)}
+        reference = cube.pop(_REFERENCE, frame.iloc[:0])
+        for name in COMPARISON_GROUPS:
+            cube[(_REFERENCE, name)] = reference[reference["group"] == name]
+        cube[None] = frame.iloc[:0]  # what a scheme without rows gives
+        return cube
 
-    def _build_frequency(self, measure: _Measure) -> pd.DataFrame:
-        frame = self._people_frame(measure)
-        keys = [*_ROW_KEYS, "level", *_ATTRIBUTES]
-        frame = frame.rename(columns={measure.key: "times"})
-        frame = frame[frame["times"] > 0]
-        frame = (
-            frame.groupby([*keys, "times"], dropna=False, sort=False)["persons"].sum().reset_index()
-        )
-        return frame.assign(count=frame["times"] * frame["persons"])
-
-    def _build_fine(self, measure: _Measure, grains: dict, columns: list[str], extra=()):
-        """Monthly counts at the backend's grains rolled up to every period type and level."""
-        result = self.results[(measure.table, measure.timing)]
-        levels = [level for level in _LEVELS if level in result.plan.levels]
+    def _fine_long(self, measure, plan, columns, present, extra) -> str:
+        """The backend's monthly counts summed at each level of the plan, then at each period
+        type: summing before the schemes multiply the rows keeps the statement small."""
         period_types = [EXTRACT] if measure.timing == ("none",) else self.periods
-        frames = []
-        for level in levels:
-            fine = grains["all" if level == "all" else "location"]
-            stacked = pd.concat(
-                [
-                    fine.assign(
-                        period_type=period_type,
-                        period_key=0
-                        if period_type == EXTRACT
-                        else _period_key(fine["month_key"], period_type),
-                    )
-                    for period_type in period_types
-                ],
-                ignore_index=True,
+        summed = _names(columns)
+        sums = ", ".join(f"sum({c}) AS {c}" for c in summed)
+        value = ', "value"' if "value" in present else ""  # a key of the "values" family
+        levels = []
+        for level in _LEVELS:
+            if level not in plan.levels:
+                continue
+            locations = _location_columns(level)
+            everyone = level == "all"
+            levels.append(
+                f"SELECT {_quoted(level)} AS level, "
+                f"{'organisation' if 'organisation' in locations else _quoted(ALL)} "
+                f"AS organisation, "
+                f"{'service' if 'service' in locations else _quoted(ALL)} AS service, "
+                f"month_key, code, status, "
+                f"{'sex' if everyone else 'NULL'} AS sex, "
+                f"{'age_band' if everyone else 'NULL'} AS age_band{value}, {sums} "
+                f"FROM source GROUP BY ALL"
             )
-            if level == "all":
-                stacked = stacked.assign(organisation=ALL)
-            if level != "service":
-                stacked = stacked.assign(service=ALL)
-            attributes = _level_attributes(level)
-            frame = (
-                stacked.groupby([*_ROW_KEYS, *attributes, *extra], dropna=False, sort=False)[
-                    columns
-                ]
-                .sum()
-                .reset_index()
-                .assign(level=level)
-            )
-            for column in _ATTRIBUTES:
-                if column not in frame:
-                    frame[column] = None
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        periods = [
+            f"SELECT {_quoted(period_type)} AS period_type, "
+            f"CAST({_period_sql(period_type)} AS BIGINT) AS period_key, * EXCLUDE (month_key) "
+            f"FROM levels"
+            for period_type in period_types
+        ]
+        return (
+            f"WITH levels AS ({' UNION ALL '.join(levels)}) "
+            f"SELECT * EXCLUDE ({', '.join(summed)}), {sums} "
+            f"FROM ({' UNION ALL '.join(periods)}) GROUP BY ALL"
+        )
 
-    # Sums by group scheme and by comparison group
+    def _people_long(self, measure, family, columns) -> str:
+        """People at each period type and level: a measure's column counts those with at
+        least one counted row; frequency keeps how many rows (times) each person had."""
+        keys = "period_type, period_key, level, organisation, service, code, status, sex, age_band"
+        if family == "people":
+            sums = ", ".join(
+                f"sum(CASE WHEN {c} > 0 THEN persons ELSE 0 END) AS {c}" for c in columns
+            )
+            return f"SELECT {keys}, {sums} FROM source GROUP BY {keys}"
+        return (
+            f"SELECT {keys}, {measure.key} AS times, sum(persons) AS persons FROM source "
+            f"WHERE {measure.key} > 0 GROUP BY {keys}, {measure.key}"
+        )
+
+    def most_times(self, measures) -> int:
+        """The most events any one person had, over the frequency measures (at least 1)."""
+        most = 0
+        for measure in measures:
+            people = self.results[(measure.table, measure.timing)].people
+            if people is not None and people.num_rows:
+                most = max(most, int(pc.max(people[measure.key]).as_py() or 0))
+        return max(1, most)
 
     def grouped(self, measures, schemes, value="count", extra=()) -> pd.DataFrame:
         """Sums of `value` by period, location and group, for each scheme; the schemes other
         than all, dataset, broad and excluded at the "all" level only."""
         key = (tuple(measures), tuple(schemes), value, tuple(extra))
         if key not in self._grouped:
-            if value == "count" and all(self._family(m) for m in measures):
-                parts = []
-                for measure in measures:
-                    frame = self._wide_grouped(measure, tuple(extra))
-                    chosen = frame.loc[
-                        frame["group_scheme"].isin(schemes), [*_GROUP_KEYS, *extra, measure.key]
-                    ]
-                    parts.append(chosen.rename(columns={measure.key: "count"}))
-                self._grouped[key] = _summed(parts, [*_GROUP_KEYS, *extra], "count")
-            else:
-                frame = pd.concat(
-                    [self.long(m).assign(dataset=m.table) for m in measures], ignore_index=True
-                )
-                self._grouped[key] = _by_scheme(frame, schemes, [value], extra)
+            parts = []
+            for measure in measures:
+                cube = self.cube(measure, tuple(extra))
+                column = self._column(measure, value)
+                chosen = [cube.get(scheme, cube[None]) for scheme in schemes]
+                part = pd.concat(chosen, ignore_index=True) if len(chosen) > 1 else chosen[0]
+                parts.append(part[[*_GROUP_KEYS, *extra, column]].rename(columns={column: value}))
+            self._grouped[key] = _summed(parts, [*_GROUP_KEYS, *extra], value)
         return self._grouped[key]
-
-    def _wide_grouped(self, measure: _Measure, extra: tuple) -> pd.DataFrame:
-        """`grouped` for every scheme and every measure of the plan's family at once."""
-        key = ((measure.table, measure.timing), self._family(measure), "grouped", extra)
-        if key not in self._wide:
-            columns = [m.key for m in self._family_measures(measure)]
-            frame = self.wide(measure).assign(dataset=measure.table)
-            self._wide[key] = _by_scheme(frame, (*_SCHEMES, "dataset"), columns, extra)
-        return self._wide[key]
 
     def reference(self, measures, group: str, value="count", extra=()) -> pd.DataFrame:
         """Sums of `value` by period and location for a comparison group's codes."""
         key = (tuple(measures), group, value, tuple(extra))
         if key not in self._reference:
-            if value == "count" and all(self._family(m) for m in measures):
-                parts = [
-                    self._wide_reference(m, group, tuple(extra))[
-                        [*_ROW_KEYS, *extra, m.key]
-                    ].rename(columns={m.key: "count"})
-                    for m in measures
-                ]
-                self._reference[key] = _summed(parts, [*_ROW_KEYS, *extra], "count")
-            else:
-                frame = pd.concat([self.long(m) for m in measures], ignore_index=True)
-                self._reference[key] = _in_group(frame, group, [value], extra)
+            parts = []
+            for measure in measures:
+                column = self._column(measure, value)
+                part = self.cube(measure, tuple(extra))[(_REFERENCE, group)]
+                parts.append(part[[*_ROW_KEYS, *extra, column]].rename(columns={column: value}))
+            self._reference[key] = _summed(parts, [*_ROW_KEYS, *extra], value)
         return self._reference[key]
-
-    def _wide_reference(self, measure: _Measure, group: str, extra: tuple) -> pd.DataFrame:
-        key = ((measure.table, measure.timing), self._family(measure), group, extra)
-        if key not in self._wide:
-            columns = [m.key for m in self._family_measures(measure)]
-            self._wide[key] = _in_group(self.wide(measure), group, columns, extra)
-        return self._wide[key]
-
-
-def _by_scheme(frame: pd.DataFrame, schemes, columns: list[str], extra) -> pd.DataFrame:
-    """Sums of `columns` by period, location and group of each scheme."""
-    base = frame[[*_ROW_KEYS, *dict.fromkeys(extra), *columns]]  # only what is summed
-    parts = []
-    for scheme in schemes:
-        group = _group_labels(frame, scheme)
-        keep = group.notna()
-        if scheme not in _LOCATION_SCHEMES:
-            keep &= frame["level"] == "all"
-        parts.append(base[keep].assign(group_scheme=scheme, group=group[keep]))
-    stacked = pd.concat(parts, ignore_index=True)
-    return stacked.groupby([*_GROUP_KEYS, *extra], sort=False)[columns].sum().reset_index()
-
-
-def _in_group(frame: pd.DataFrame, group: str, columns: list[str], extra) -> pd.DataFrame:
-    """Sums of `columns` by period and location over a comparison group's codes."""
-    codes = sorted(COMPARISON_GROUPS[group].codes)
-    chosen = frame[(frame["status"] == "valid") & frame["code"].isin(codes)]
-    return chosen.groupby([*_ROW_KEYS, *extra], sort=False)[columns].sum().reset_index()
 
 
 def _summed(parts: list[pd.DataFrame], keys: list[str], value: str) -> pd.DataFrame:
-    """One part as it is; several (a metric over several tables) summed by keys."""
+    """One part as it is; several (a metric over several tables or schemes) summed by keys."""
     if len(parts) == 1:
         return parts[0].reset_index(drop=True)
     frame = pd.concat(parts, ignore_index=True)
@@ -1069,8 +1094,7 @@ class _Standardiser:
         else:
             source = tuple(measures.frequency[t] for t in definition.tables)
             value, extra = "persons", ["age_band", "times"]
-            long = pd.concat([counts.long(m) for m in source], ignore_index=True)
-            self.width = max(1, int(long["times"].max()) if not long.empty else 1)
+            self.width = counts.most_times(source)
         self.shape = (len(AGE_BANDS),) if self.width is None else (len(AGE_BANDS), self.width)
         grouped = counts.grouped(source, schemes, value, extra)
         self.counts = _band_table(grouped, _GROUP_KEYS, value, self.width)
@@ -1290,8 +1314,7 @@ def _reference_rows(definition, measures, counts, population, rows, group) -> pd
 def _own_frequencies(definition, measures, counts, rows) -> np.ndarray:
     """People with exactly 1..F events in each row's group (rows × F)."""
     sources = tuple(measures.frequency[t] for t in definition.tables)
-    long = pd.concat([counts.long(m) for m in sources], ignore_index=True)
-    width = max(1, int(long["times"].max()) if not long.empty else 1)
+    width = counts.most_times(sources)
     own = counts.grouped(sources, _schemes(definition), "persons", ["times"])
     return _frequency_matrix(own, _GROUP_KEYS, rows, width)
 
