@@ -338,7 +338,6 @@ class _Compiler:
         self.window = window
         self.run_number = run
         self._calendar = None
-        self._persons = None
 
     def calendar(self):
         """The window's months as a temporary table: a memtable would not survive Spark's
@@ -355,27 +354,6 @@ class _Compiler:
                     name, self.window.calendar(), temp=True, overwrite=True
                 )
         return self._calendar
-
-    def persons(self):
-        """Each person's ethnicity, sex, year of birth and organisation, for the joins. On
-        DuckDB a temporary table, read from the Parquet file once for all the plans rather
-        than once per plan (at trust scale, decoding it cost more than most plans' own rows)."""
-        if self._persons is None:
-            patients = self.tables[PATIENTS_TABLE]
-            persons = patients.select(
-                _pid=patients.person_id,
-                _code=patients.ethnic_category_code,
-                _status=patients.ethnicity_status,
-                _sex=patients.sex,
-                _birth=patients.year_of_birth.cast("int64"),
-                _person_org=patients.organisation_code,
-            )
-            if self.connection.name == "duckdb":
-                persons = self.connection.create_table(
-                    f"pcref_run{self.run_number}_persons", persons, temp=True, overwrite=True
-                )
-            self._persons = persons
-        return self._persons
 
     def enriched(self, table_name: str, timing: tuple):
         """The table's rows in the window with month_key, organisation, service and the person's
@@ -405,8 +383,8 @@ class _Compiler:
                 # which at national scale would cost a second pass over millions of rows
                 table = table.filter(table.person_id.notnull()).mutate(**person)
             else:
-                persons = self.persons()
-                table = table.left_join(persons, table.person_id == persons._pid)
+                person = patients.select(**person)
+                table = table.left_join(person, table.person_id == person._pid)
             table = table.mutate(
                 _status=table._status.fill_null("missing"), _person=table.person_id
             )
@@ -493,60 +471,49 @@ class _Compiler:
             return counts.to_pyarrow()
 
         if personal:
+            # the rows with only the columns the counts need, cached: each count of people
+            # groups them by person and period itself. Grouping them by person and month first
+            # saves nothing (referrals are about one per person and month); so did one query
+            # for all period types and levels, which at national scale was slower and needed
+            # twice the memory.
             counted = [m.key for m in plan.measures if m.kind != "values"]
-            people = table.select("_person", *fine, *counted)
-            # Spark would recompute the join for each use of the rows; DuckDB materialises a
-            # subquery read twice within one query itself, and a cached table costs more than
-            # reading the rows again for the sums
-            spark = self.connection.name == "pyspark"
-            if spark:
-                people = people.cache()
+            people = table.select("_person", *fine, *counted).cache()
             try:
                 if additive:
                     result.fine = sums(people)
                 levels = plan.levels_of(personal)
-                wanted = [
-                    (period_type, level)
+                result.people = pa.concat_tables(
+                    self._people(people, personal, period_type, level)
                     for period_type, level in itertools.product(period_types, _LEVELS)
                     if level in levels
-                ]
-                result.people = self._people(people, personal, wanted)
+                )
             finally:
-                if spark:
-                    people.release()
+                people.release()
         elif additive:
             result.fine = sums(table)
         return result
 
-    def _people(self, people, measures, wanted) -> pd.DataFrame:
-        """Distinct people by period, location level and group, with each combination of the
-        measures' per-person counts: every (period type, level) in `wanted` in one query, a
-        branch each, so the backend reads the rows once and Ibis compiles one expression."""
+    def _people(self, people, measures, period_type: str, level: str) -> pa.Table:
+        """Distinct people in one period type and location level, by group and by each
+        combination of the measures' per-person counts."""
         keys = ["period_type", "level", "period_key", "organisation", "service", *_ATTRIBUTES]
-        branches = []
-        for period_type, level in wanted:
-            locations = _location_columns(level)
-            attributes = _level_attributes(level)
-            branches.append(
-                people.select(
-                    "_person",
-                    *(m.key for m in measures),
-                    period_type=ibis.literal(period_type),
-                    level=ibis.literal(level),
-                    period_key=_period_key(people.month_key, period_type).cast("int64"),
-                    organisation=people.organisation
-                    if "organisation" in locations
-                    else ibis.literal(ALL),
-                    service=people.service if "service" in locations else ibis.literal(ALL),
-                    **{
-                        column: people[column] if column in attributes else ibis.null("string")
-                        for column in _ATTRIBUTES
-                    },
-                )
-            )
-        stacked = ibis.union(*branches, distinct=False) if len(branches) > 1 else branches[0]
-        per_person = stacked.group_by(["_person", *keys]).aggregate(
-            **{m.key: stacked[m.key].sum() for m in measures}
+        locations = _location_columns(level)
+        attributes = _level_attributes(level)
+        rows = people.select(
+            "_person",
+            *(m.key for m in measures),
+            period_type=ibis.literal(period_type),
+            level=ibis.literal(level),
+            period_key=_period_key(people.month_key, period_type).cast("int64"),
+            organisation=people.organisation if "organisation" in locations else ibis.literal(ALL),
+            service=people.service if "service" in locations else ibis.literal(ALL),
+            **{
+                column: people[column] if column in attributes else ibis.null("string")
+                for column in _ATTRIBUTES
+            },
+        )
+        per_person = rows.group_by(["_person", *keys]).aggregate(
+            **{m.key: rows[m.key].sum() for m in measures}
         )
         counts = {}
         for measure in measures:
@@ -1606,6 +1573,17 @@ def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
             names = dict(zip(distinct, _period_labels(distinct, period_type), strict=True))
             labels[chosen] = keys.map(names)
     rows["period"] = labels
+    columns = {}
+    for name in RESULT_COLUMNS:
+        column = rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
+        if RESULT_SCHEMA.field(name).type == pa.float64():
+            columns[name] = pa.array(
+                pd.to_numeric(column).to_numpy(float), pa.float64(), from_pandas=True
+            )
+            continue
+        columns[name] = _text(column, blank_is_missing=name in ("method", "ratio_method"))
+    table = pa.table(columns, schema=RESULT_SCHEMA)
+    # sorted by Arrow, faster than pandas on text; rows without a comparison group first
     order = [
         "metric",
         "period_type",
@@ -1616,25 +1594,15 @@ def _results_table(frames: list[pd.DataFrame]) -> pa.Table:
         "group",
         "comparison_group",
     ]
-    rows["_comparison"] = rows["comparison_group"].fillna("")
-    rows = rows.sort_values([*order[:-1], "_comparison"], kind="stable").reset_index(drop=True)
-    columns = {}
-    for name in RESULT_COLUMNS:
-        column = rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
-        if RESULT_SCHEMA.field(name).type == pa.float64():
-            columns[name] = pa.array(
-                pd.to_numeric(column).to_numpy(float), pa.float64(), from_pandas=True
-            )
-            continue
-        columns[name] = _text(column, blank_is_missing=name in ("method", "ratio_method"))
-    return pa.table(columns, schema=RESULT_SCHEMA)
+    indices = pc.sort_indices(table, sort_keys=[(name, "ascending", "at_start") for name in order])
+    return table.take(indices)
 
 
 def _text(column: pd.Series, blank_is_missing: bool) -> pa.Array:
     """A column as Arrow strings, missing values as nulls. The columns hold text already, so
     Arrow converts them directly; anything else (a number) is converted with str()."""
     try:
-        array = pa.array(column.to_numpy(object), pa.string(), from_pandas=True)
+        array = pa.array(column, pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         column = column.astype(object)
         missing = column.isna()
