@@ -268,8 +268,8 @@ def _period_labels(keys: pd.Series, period_type: str) -> pd.Series:
 # --- Compiling a plan to Ibis -----------------------------------------------------------------
 
 
-def _condition(table, condition: Condition):
-    column = table[condition.column]
+def _condition(columns: Mapping, condition: Condition):
+    column = columns[condition.column]
     operator, value = condition.operator, condition.value
     if operator == "in":
         return column.isin(sorted(value, key=str)).fill_null(False)
@@ -290,10 +290,10 @@ def _condition(table, condition: Condition):
     return compare.fill_null(False)
 
 
-def _flag(table, conditions: Sequence[Condition]):
+def _flag(columns: Mapping, conditions: Sequence[Condition]):
     test = ibis.literal(True)
     for condition in conditions:
-        test = test & _condition(table, condition)
+        test = test & _condition(columns, condition)
     return test.cast("int64")
 
 
@@ -355,100 +355,105 @@ class _Compiler:
                 )
         return self._calendar
 
-    def enriched(self, table_name: str, timing: tuple):
-        """The table's rows in the window with month_key, organisation, service and the person's
-        code, status, broad group, sex and age band, plus the derived columns."""
+    def enriched(self, table_name: str, timing: tuple) -> tuple[object, dict]:
+        """The table's rows in the window, and the expressions of its columns on them: the
+        table's own, month_key, organisation, service, the person's code, status, broad group,
+        sex and age band, and the derived columns. Expressions, not a mutate per step: Ibis's
+        compile time grows with every nested select, and the plan is compiled for each query
+        sent to the backend."""
         table = self.tables[table_name]
         if table_name in SELF_IDENTIFIED_TABLES:
-            table = table.mutate(
-                _code=table.ethnic_category_code,
-                _status=table.ethnicity_status.fill_null("missing"),
-                _sex=ibis.null("string"),
-                _birth=ibis.null("int64"),
-                _person=table.response_id,
-                _person_org=table.organisation_code,
-            )
+            rows = table
+        elif table_name == PATIENTS_TABLE:
+            # each row is its own person (person_id is the table's key): no self-join, which at
+            # national scale would cost a second pass over millions of rows
+            rows = table.filter(table.person_id.notnull())
         else:
             patients = self.tables[PATIENTS_TABLE]
-            person = dict(
+            person = patients.select(
                 _pid=patients.person_id,
                 _code=patients.ethnic_category_code,
                 _status=patients.ethnicity_status,
                 _sex=patients.sex,
-                _birth=patients.year_of_birth.cast("int64"),
+                _birth=patients.year_of_birth,
                 _person_org=patients.organisation_code,
             )
-            if table_name == PATIENTS_TABLE:
-                # each row is its own person (person_id is the table's key): no self-join,
-                # which at national scale would cost a second pass over millions of rows
-                table = table.filter(table.person_id.notnull()).mutate(**person)
-            else:
-                person = patients.select(**person)
-                table = table.left_join(person, table.person_id == person._pid)
-            table = table.mutate(
-                _status=table._status.fill_null("missing"), _person=table.person_id
-            )
-        if table_name == SPELLS_TABLE:
-            table = table.mutate(
-                length_of_stay=(
-                    table.discharge_date.epoch_days() - table.admission_date.epoch_days()
-                ).cast("int64")
-            )
-        if table_name == "mhs606_outcome_measures":
-            table = table.mutate(reliable_improvement=_reliable_improvement(table))
+            rows = table.left_join(person, table.person_id == person._pid)
         if timing[0] == "date":
-            day = table[timing[1]].epoch_days()
-            table = table.filter(day >= self.window.first_day, day < self.window.end_day).mutate(
-                month_key=(table[timing[1]].year() * 100 + table[timing[1]].month()).cast("int64")
-            )
+            day = rows[timing[1]].epoch_days()
+            rows = rows.filter(day >= self.window.first_day, day < self.window.end_day)
         elif timing[0] == "overlap":
             calendar = self.calendar()
-            start = table[timing[1]].epoch_days()
-            end = table[timing[2]].epoch_days()
-            table = table.mutate(_start=start, _end=end)
-            table = table.join(
+            start, end = rows[timing[1]].epoch_days(), rows[timing[2]].epoch_days()
+            rows = rows.join(
                 calendar,
-                [
-                    table._start < calendar.cal_end,
-                    table._end.isnull() | (table._end >= calendar.cal_start),
-                ],
+                [start < calendar.cal_end, end.isnull() | (end >= calendar.cal_start)],
             )
-            stay_end = ibis.least(table._end.fill_null(self.window.end_day), table.cal_end)
-            days = stay_end - ibis.greatest(table._start, table.cal_start)
-            table = table.mutate(
-                month_key=table.cal_month,
-                _overlap_days=ibis.greatest(days, 0).cast("int64"),
+        columns = {name: rows[name] for name in rows.columns}
+        if table_name in SELF_IDENTIFIED_TABLES:
+            code, status = rows.ethnic_category_code, rows.ethnicity_status
+            sex, birth = ibis.null("string"), ibis.null("int64")
+            person_id, person_org = rows.response_id, rows.organisation_code
+        elif table_name == PATIENTS_TABLE:
+            code, status, sex = rows.ethnic_category_code, rows.ethnicity_status, rows.sex
+            birth, person_id, person_org = (
+                rows.year_of_birth,
+                rows.person_id,
+                rows.organisation_code,
             )
         else:
-            table = table.mutate(month_key=ibis.literal(0, "int64"))
-        financial_year = _period_key(table.month_key, "financial_year")
-        organisation = (
-            table.organisation_code if "organisation_code" in table.columns else table._person_org
-        )
+            code, status, sex = rows._code, rows._status, rows._sex
+            birth, person_id, person_org = rows._birth, rows.person_id, rows._person_org
+        status = status.fill_null("missing")
+        if table_name == SPELLS_TABLE:
+            columns["length_of_stay"] = (
+                rows.discharge_date.epoch_days() - rows.admission_date.epoch_days()
+            ).cast("int64")
+        if table_name == "mhs606_outcome_measures":
+            columns["reliable_improvement"] = _reliable_improvement(rows)
+        if timing[0] == "date":
+            month_key = (rows[timing[1]].year() * 100 + rows[timing[1]].month()).cast("int64")
+        elif timing[0] == "overlap":
+            start, end = rows[timing[1]].epoch_days(), rows[timing[2]].epoch_days()
+            stay_end = ibis.least(end.fill_null(self.window.end_day), rows.cal_end)
+            days = stay_end - ibis.greatest(start, rows.cal_start)
+            month_key = rows.cal_month
+            columns["_overlap_days"] = ibis.greatest(days, 0).cast("int64")
+        else:
+            month_key = ibis.literal(0, "int64")
+        financial_year = _period_key(month_key, "financial_year")
+        organisation = rows.organisation_code if "organisation_code" in rows.columns else person_org
         service_column = SERVICE_COLUMNS.get(table_name)
-        service = table[service_column] if service_column else ibis.literal(ALL)
-        return table.mutate(
+        service = rows[service_column] if service_column else ibis.literal(ALL)
+        columns.update(
+            month_key=month_key,
+            _person=person_id,
             organisation=organisation.fill_null("unknown"),
             service=service.fill_null("unknown"),
-            code=table._code,
-            status=table._status,
-            sex=table._sex,
-            age_band=_age_band(financial_year - table._birth),
-            ethnic_category_code=table._code,
-            ethnicity_status=table._status,
-            broad_group=_broad_group(table._code),
+            code=code,
+            status=status,
+            sex=sex,
+            age_band=_age_band(financial_year - birth.cast("int64")),
+            ethnic_category_code=code,
+            ethnicity_status=status,
+            broad_group=_broad_group(code),
         )
+        return rows, columns
 
     def run(self, plan: _Plan, period_types: Sequence[str]) -> "_PlanResult":
-        table = self.enriched(plan.table, plan.timing)
+        rows, columns = self.enriched(plan.table, plan.timing)
         flags = {}
         for measure in plan.measures:
-            flag = _flag(table, measure.conditions)
+            flag = _flag(columns, measure.conditions)
             if measure.kind == "bed_days":
-                flag = flag * table._overlap_days
+                flag = flag * columns["_overlap_days"]
             flags[measure.key] = flag
-        table = table.mutate(**flags)
         fine = ["month_key", "organisation", "service", *_ATTRIBUTES]
+        values = {m.value_column for m in plan.measures if m.kind == "values"}
+        # one select of only what the counts read
+        table = rows.select(
+            **{name: columns[name] for name in ["_person", *fine, *sorted(values)]}, **flags
+        )
         grains = {"all": _GRAINS["all"]}
         if plan.levels - {"all"}:
             grains["location"] = _GRAINS["location"]
