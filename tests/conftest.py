@@ -275,24 +275,31 @@ def steering(trust, make_staff):
 
 
 @pytest.fixture
-def run_worker():
-    """Run the real database worker (db_worker --batch) in this process until the queue is
-    empty. Tests that use it on PostgreSQL must be transactional."""
+def batch_worker():
+    """batch_worker(worker_id, max_tasks=None): the real database worker (db_worker --batch)
+    on the default queue, ready to run() in this process."""
     from django_tasks_db.management.commands.db_worker import Worker
 
-    def run():
-        Worker(
+    def make(worker_id, max_tasks=None):
+        return Worker(
             queue_names=["default"],
             interval=0,
             batch=True,
             backend_name="default",
             startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
+            max_tasks=max_tasks,
+            worker_id=worker_id,
             excluded_queue_names=[],
-        ).run()
+        )
 
-    return run
+    return make
+
+
+@pytest.fixture
+def run_worker(batch_worker):
+    """Run the real database worker (db_worker --batch) in this process until the queue is
+    empty. Tests that use it on PostgreSQL must be transactional."""
+    return lambda: batch_worker("test-worker").run()
 
 
 @pytest.fixture

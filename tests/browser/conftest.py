@@ -82,7 +82,7 @@ def signed_in_cookie(user, base_url: str) -> dict:
 
 
 @pytest.fixture
-def worker(settings, tmp_path, live_server):
+def worker(settings, tmp_path, live_server, batch_worker):
     """worker(): the real database worker (`db_worker --batch --max-tasks 1`, again and again)
     in a thread, until the queue is empty.
 
@@ -90,7 +90,6 @@ def worker(settings, tmp_path, live_server):
     shares with this test; the worker shares it too, so the worker and the server take turns
     (one lock) instead of talking over each other on it. Other databases work the same way.
     """
-    from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
     settings.INSIGHTS_DIR = tmp_path / "insights"
@@ -121,16 +120,7 @@ def worker(settings, tmp_path, live_server):
                 with turn:
                     if not DBTaskResult.objects.ready().exists():
                         return
-                    Worker(
-                        queue_names=["default"],
-                        interval=0,
-                        batch=True,
-                        backend_name="default",
-                        startup_delay=False,
-                        max_tasks=1,
-                        worker_id="browser-test-worker",
-                        excluded_queue_names=[],
-                    ).run()
+                    batch_worker("browser-test-worker", max_tasks=1).run()
                 time.sleep(0.3)  # let the browser's requests in between tasks
         finally:
             if not shared:

@@ -32,11 +32,6 @@ FORM = {
 
 
 @pytest.fixture
-def steering(trust, make_staff):
-    return make_staff(trust, Role.STEERING_GROUP_MEMBER)
-
-
-@pytest.fixture
 def plan_action(trust, steering):
     plan = governance_services.create_plan(
         {"title": "PCREF delivery plan", "year": "2025/26"},

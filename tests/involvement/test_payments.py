@@ -31,11 +31,6 @@ def admin(trust, make_staff):
 
 
 @pytest.fixture
-def steering(trust, make_staff):
-    return make_staff(trust, Role.STEERING_GROUP_MEMBER)
-
-
-@pytest.fixture
 def set_rate(trust, admin):
     def make(organisation=None, by=None, **changes):
         data = {

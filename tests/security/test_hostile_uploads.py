@@ -19,9 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY
 from django.urls import reverse
 
-from pcref.core.roles import Role
 from pcref.governance import meetings
-from pcref.governance import services as governance_services
 from pcref.insights.models import ExtractUpload
 
 pytestmark = pytest.mark.django_db
@@ -211,23 +209,7 @@ def test_a_formula_in_an_extract_is_inert_in_the_report_csv(
 
 
 @pytest.fixture
-def steering(trust, make_staff):
-    return make_staff(trust, Role.STEERING_GROUP_MEMBER)
-
-
-@pytest.fixture
-def meeting(trust, steering):
-    plan = governance_services.create_plan(
-        {
-            "title": "PCREF delivery plan",
-            "year": "2025/26",
-            "approved_by": "Committee",
-            "approved_on": date(2025, 4, 15),
-        },
-        governance_services.DEFAULT_WORKSTREAMS,
-        organisation=trust,
-        by=steering,
-    )
+def meeting(trust, steering, plan):
     group = meetings.create_group(
         {"name": "PCREF steering group", "kind": "steering_group", "plan": plan},
         organisation=trust,

@@ -623,18 +623,26 @@ def _period_sql(period_type: str) -> str:
 
 def _scheme_branches(table: str) -> list[tuple[str, str, str]]:
     """(scheme, group expression, condition) of every scheme, the dataset and each comparison
-    group, on a long table with level, code and status: `_group_labels` in SQL."""
+    group, on a long table with level, code and status. The schemes outside
+    `_LOCATION_SCHEMES` are reported for the whole extract only (level "all")."""
     broad = " ".join(f"WHEN {_quoted(c)} THEN {_quoted(g)}" for c, g in _BROAD_OF_CODE.items())
-    national = _texts(_BROAD_OF_CODE)
     valid = "status = 'valid'"
-    branches = [
+    schemes = [
         (ALL, _quoted(ALL), "TRUE"),
         ("broad", f"CASE code {broad} END", valid),
-        ("detailed", "code", f"{valid} AND code IN ({national}) AND level = 'all'"),
-        ("age_band", "age_band", "level = 'all'"),
-        ("sex", "sex", "level = 'all'"),
+        ("detailed", "code", f"{valid} AND code IN ({_texts(_BROAD_OF_CODE)})"),
+        ("age_band", "age_band", "TRUE"),
+        ("sex", "sex", "TRUE"),
         ("excluded", "status", "status <> 'valid'"),
         ("dataset", _quoted(table), "TRUE"),
+    ]
+    branches = [
+        (
+            scheme,
+            group,
+            condition if scheme in _LOCATION_SCHEMES else f"{condition} AND level = 'all'",
+        )
+        for scheme, group, condition in schemes
     ]
     for name, group in COMPARISON_GROUPS.items():
         branches.append((_REFERENCE, _quoted(name), f"{valid} AND code IN ({_texts(group.codes)})"))
@@ -662,6 +670,9 @@ class _Counts:
         self._cubes: dict = {}
         self._grouped: dict = {}
         self._reference: dict = {}
+
+    def close(self) -> None:
+        self.sql.close()
 
     @staticmethod
     def _family(measure: _Measure) -> str:
@@ -1298,10 +1309,6 @@ def _reference_frequencies(definition, measures, counts, rows, group, own) -> np
     return _frequency_matrix(reference, _ROW_KEYS, rows, own.shape[1])
 
 
-def _empty_rows() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=object) for column in RESULT_COLUMNS})
-
-
 # --- SPC over the monthly series --------------------------------------------------------------
 
 
@@ -1528,13 +1535,16 @@ def run_metrics(
         population = _Population(compiler.population(), window, periods)
     counts = _Counts(results, periods)
     frames = []
-    for definition in definitions:
-        tell(f"computing {definition.id}")
-        rows = _metric_rows(definition, measures[definition.id], counts, population, confidence)
-        if rows.empty:
-            continue
-        rows = _add_spc(rows, definition, window)
-        frames.append(rows.assign(metric=definition.id))
+    try:
+        for definition in definitions:
+            tell(f"computing {definition.id}")
+            rows = _metric_rows(definition, measures[definition.id], counts, population, confidence)
+            if rows.empty:
+                continue
+            rows = _add_spc(rows, definition, window)
+            frames.append(rows.assign(metric=definition.id))
+    finally:
+        counts.close()
     return _results_table(frames)
 
 
@@ -1616,10 +1626,6 @@ def _text(column: pd.Series, blank_is_missing: bool) -> pa.Array:
     if blank_is_missing:
         array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
     return array
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
