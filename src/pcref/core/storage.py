@@ -16,6 +16,8 @@ from django.http import UnreadablePostError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from pcref.core.exceptions import chain
+
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # Libraries written in C or C++ (DuckDB, Arrow) pass on the operating system's words, not its
 # number: "No space left on device", "Disk quota exceeded". Only their errors are read for the
@@ -27,16 +29,14 @@ logger = logging.getLogger(__name__)
 
 def is_disk_full(error: BaseException | None) -> bool:
     """Whether an error, or one it was raised from or while handling, is a full disk."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno is not None:
-            if error.errno in DISK_FULL_ERRNOS:
-                return True
-        elif isinstance(error, OSError) or type(error).__module__.startswith(_WORDY_LIBRARIES):
-            if any(words in str(error) for words in _DISK_FULL_WORDS):
-                return True
-        error = error.__cause__ or error.__context__
+    return any(_says_disk_full(link) for link in chain(error))
+
+
+def _says_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno is not None:
+        return error.errno in DISK_FULL_ERRNOS
+    if isinstance(error, OSError) or type(error).__module__.startswith(_WORDY_LIBRARIES):
+        return any(words in str(error) for words in _DISK_FULL_WORDS)
     return False
 
 

@@ -5,6 +5,8 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
 
+from pcref.core.exceptions import chain
+
 # The database went away (restarted, failed over, out of connections): the person can send the
 # same page again in a minute, so they are told that, with 503, not "a problem with the service".
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -19,13 +21,7 @@ def _database_unavailable(error: BaseException | None) -> bool:
     """Whether the error, or one it was raised from or while handling, is the database going
     away. Django hides some: a session that cannot be saved becomes "session interrupted", a
     400, with the database's error inside."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, DATABASE_UNAVAILABLE):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return False
+    return any(isinstance(link, DATABASE_UNAVAILABLE) for link in chain(error))
 
 
 def _unavailable(request):
