@@ -762,3 +762,50 @@ def test_the_uploaded_files_of_a_check_killed_after_its_outcome_was_saved_are_re
         assert extract.exists() == (age < 60), (status, age)  # a check just finished: wait
     assert waiting_extract.exists()
     assert jobs.remove_leftover_extracts() == 0
+
+
+@pytest.mark.django_db
+def test_the_queue_row_of_a_job_that_finished_as_its_worker_was_killed_is_closed(records, settings):
+    """Killed after saving the job's outcome, before closing its queue row: the row would say
+    RUNNING for ever. A lease after the job finished it is closed, and nothing else changes."""
+    lease = settings.JOB_LEASE_SECONDS
+    upload, run, report = records()
+    killed = {}
+    for record, outcome in ((upload, "valid"), (run, "done"), (report, "failed")):
+        killed[record.pk] = taken(enqueue(record), age_seconds=lease + 30)
+        set_state(record, outcome, age_seconds=lease + 5)
+    # Finished just now: its worker may still be closing the row.
+    just_done = records()[0]
+    just_done_row = taken(enqueue(just_done), age_seconds=lease + 30)
+    set_state(just_done, "invalid", age_seconds=1)
+    # Still running, or still waiting for a worker: never this sweep's business.
+    running = records()[0]
+    running_row = taken(enqueue(running), age_seconds=lease + 30)
+    set_state(running, "validating", age_seconds=1)
+    waiting_row = enqueue(records()[1])
+    # A row naming no record of ours (not a key at all) is left as it is.
+    tasks.validate_extract.enqueue("not-a-key")
+    stray = taken(DBTaskResult.objects.get(args_kwargs__args=["not-a-key"]), age_seconds=3600)
+    audited = AuditEntry.objects.count()
+
+    assert jobs.close_finished_rows() == 3
+
+    for record in (upload, run, report):
+        (row,) = rows_of(record)
+        assert row.pk == killed[record.pk].pk
+        assert row.status == "FAILED" and row.finished_at is not None
+        assert row.exception_class_path == "pcref.insights.jobs.WorkerStopped"
+        assert "after the job finished" in row.traceback
+        before = record.status
+        record.refresh_from_db()
+        assert record.status == before  # the outcome stands
+    for row, status in ((just_done_row, "RUNNING"), (running_row, "RUNNING")):
+        row.refresh_from_db()
+        assert (row.status, row.finished_at) == (status, None)
+    waiting_row.refresh_from_db()
+    stray.refresh_from_db()
+    assert (waiting_row.status, stray.status) == ("READY", "RUNNING")
+    assert AuditEntry.objects.count() == audited  # no job was put back
+    assert jobs.close_finished_rows() == 0
+    later = timezone.now() + timedelta(seconds=lease * 2)
+    assert jobs.close_finished_rows(now=later) == 1  # the one that had just finished

@@ -30,7 +30,7 @@ from pathlib import Path
 from traceback import format_exception
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -137,14 +137,21 @@ def queue_rows(model, pk):
     )
 
 
-def _fail_dead_rows(model, pk, *, by) -> int:
-    """Mark the record's "RUNNING" queue rows failed: their worker stopped part way. Called
-    only once none of them can be alive. Returns how many."""
-    by_whom = by if isinstance(by, str) else "a person on its page"
-    error = WorkerStopped(
-        "the worker stopped part way (killed, out of memory or power cut); the job was put "
-        f"back in the queue by {by_whom} (pcref.insights.jobs)"
-    )
+def _fail_dead_rows(model, pk, *, by, finished: bool = False) -> int:
+    """Mark the record's "RUNNING" queue rows failed: their worker stopped part way, or, when
+    `finished`, after saving the job's outcome. Called only once none of them can be alive.
+    Returns how many."""
+    if finished:
+        error = WorkerStopped(
+            "the worker stopped after the job finished (its outcome is saved on its record), "
+            "before closing this queue entry (pcref.insights.jobs)"
+        )
+    else:
+        by_whom = by if isinstance(by, str) else "a person on its page"
+        error = WorkerStopped(
+            "the worker stopped part way (killed, out of memory or power cut); the job was put "
+            f"back in the queue by {by_whom} (pcref.insights.jobs)"
+        )
     return (
         queue_rows(model, pk)
         .filter(status=TaskResultStatus.RUNNING)
@@ -240,6 +247,7 @@ def keep_recovering(stop: threading.Event) -> None:
             try:
                 recover_interrupted()
                 remove_leftover_extracts()
+                close_finished_rows()
             except Exception:  # noqa: BLE001 - the database may be back next time
                 logger.exception("putting back interrupted jobs failed")
                 connection.close()
@@ -334,6 +342,44 @@ def remove_leftover_extracts(now=None) -> int:
             shutil.rmtree(extract, ignore_errors=True)
             removed += 1
     return removed
+
+
+def close_finished_rows(now=None) -> int:
+    """Close the "RUNNING" queue rows of jobs that finished more than a lease ago: their worker
+    was killed after saving the job's outcome and before closing the row, which django-tasks-db
+    would then leave running, and never prune, for ever. Returns how many."""
+    cutoff = lease_cutoff(now)
+    closed = 0
+    for model in ACTIVE:
+        task = task_of(model)
+        if not isinstance(task.get_backend(), DatabaseBackend):
+            return 0
+        running = DBTaskResult.objects.filter(
+            task_path=task.module_path, status=TaskResultStatus.RUNNING
+        ).only("args_kwargs")
+        keys = {_key(model, row.args_kwargs.get("args", [])) for row in running} - {None}
+        finished = (
+            model.objects.filter(pk__in=keys, updated_at__lt=cutoff)
+            .exclude(status__in=[ACTIVE[model], WAITING[model]])
+            .values_list("pk", flat=True)
+        )
+        for pk in finished:
+            closed += _fail_dead_rows(model, pk, by=ACTOR, finished=True)
+    if closed:
+        logger.warning(
+            "closed %s queue entries of jobs that finished as their worker stopped", closed
+        )
+    return closed
+
+
+def _key(model, args: list):
+    """The record key a queue row's arguments name, or None for arguments no job of ours
+    was queued with."""
+    try:
+        (given,) = args
+        return model._meta.pk.to_python(given)
+    except (ValueError, ValidationError):
+        return None
 
 
 def _clean_upload(upload: ExtractUpload) -> None:
