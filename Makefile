@@ -98,11 +98,11 @@ extract-messages: $(VENV)/.installed-dev ## gather translatable strings and upda
 
 lock: setup-dev ## re-pin the dependencies after changing pyproject.toml
 	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
-		--strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+		--strip-extras --allow-unsafe --generate-hashes -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
-		--strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+		--strip-extras --allow-unsafe --generate-hashes --extra dev -o requirements-dev.lock pyproject.toml
 	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
-		--strip-extras --allow-unsafe -o requirements-load.lock requirements-load.in
+		--strip-extras --allow-unsafe --generate-hashes -o requirements-load.lock requirements-load.in
 
 clean: ## remove the virtual environment, node modules and compiled translations (keeps var/)
 	rm -rf $(VENV) .venv-load node_modules $(MO_FILES)

@@ -231,7 +231,8 @@ def test_production_cookies_are_secure(production):
 
 
 # Dependencies: `make` installs from the locks, which `make lock` writes from pyproject.toml.
-REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
+REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)((?: --hash=\S+)*)$")
+HASH = re.compile(r"sha256:[0-9a-f]{64}")
 LOCKS = ("requirements.lock", "requirements-dev.lock")
 
 
@@ -240,14 +241,20 @@ def normalised(name: str) -> str:
 
 
 def read_lock(name: str) -> dict[str, str]:
-    """The lock's packages and versions; every requirement line must be `name==version`."""
+    """The lock's packages and versions; every requirement must be `name==version` with the
+    sha256 hash of each file pip may install for it (pip then checks every file it fetches)."""
     pins = {}
-    for number, line in enumerate((REPO_DIR / name).read_text().splitlines(), start=1):
-        requirement = line.split("#", 1)[0].strip()
+    text = (REPO_DIR / name).read_text().replace("\\\n", " ")  # a requirement's continued lines
+    for number, line in enumerate(text.splitlines(), start=1):
+        requirement = " ".join(line.split("#", 1)[0].split())
         if not requirement:
             continue
         match = REQUIREMENT.match(requirement)
-        assert match, f"{name} line {number} is not pinned with ==: {line!r}"
+        assert match, f"{name} requirement {number} is not pinned with ==: {line!r}"
+        hashes = match.group(3).split()
+        assert hashes, f"{name}: {match.group(1)} has no --hash"
+        for given in hashes:
+            assert HASH.fullmatch(given.removeprefix("--hash=")), f"{name}: {given}"
         pins[normalised(match.group(1))] = match.group(2)
     return pins
 
@@ -261,11 +268,18 @@ def declared(requirements: list[str]) -> dict[str, str | None]:
     return names
 
 
-@pytest.mark.parametrize("lock", LOCKS)
-def test_every_locked_dependency_is_pinned(lock):
+@pytest.mark.parametrize(
+    ("lock", "main_package"),
+    [
+        ("requirements.lock", "django"),
+        ("requirements-dev.lock", "django"),
+        ("requirements-load.lock", "locust"),
+    ],
+)
+def test_every_locked_dependency_is_pinned_with_hashes(lock, main_package):
     pins = read_lock(lock)
     assert len(pins) > 20, lock
-    assert "django" in pins
+    assert main_package in pins
 
 
 def test_the_locks_cover_pyproject_and_agree():
