@@ -245,12 +245,12 @@ def read_lock(name: str) -> dict[str, str]:
     sha256 hash of each file pip may install for it (pip then checks every file it fetches)."""
     pins = {}
     text = (REPO_DIR / name).read_text().replace("\\\n", " ")  # a requirement's continued lines
-    for number, line in enumerate(text.splitlines(), start=1):
+    for line in text.splitlines():
         requirement = " ".join(line.split("#", 1)[0].split())
         if not requirement:
             continue
         match = REQUIREMENT.match(requirement)
-        assert match, f"{name} requirement {number} is not pinned with ==: {line!r}"
+        assert match, f"{name}: not pinned with ==: {requirement[:80]!r}"
         hashes = match.group(3).split()
         assert hashes, f"{name}: {match.group(1)} has no --hash"
         for given in hashes:

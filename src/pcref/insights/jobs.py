@@ -137,21 +137,25 @@ def queue_rows(model, pk):
     )
 
 
-def _fail_dead_rows(model, pk, *, by, finished: bool = False) -> int:
-    """Mark the record's "RUNNING" queue rows failed: their worker stopped part way, or, when
-    `finished`, after saving the job's outcome. Called only once none of them can be alive.
-    Returns how many."""
-    if finished:
-        error = WorkerStopped(
-            "the worker stopped after the job finished (its outcome is saved on its record), "
-            "before closing this queue entry (pcref.insights.jobs)"
-        )
-    else:
-        by_whom = by if isinstance(by, str) else "a person on its page"
-        error = WorkerStopped(
-            "the worker stopped part way (killed, out of memory or power cut); the job was put "
-            f"back in the queue by {by_whom} (pcref.insights.jobs)"
-        )
+def _put_back_by(by) -> str:
+    """Why a killed attempt's queue row is failed when its job is put back in the queue."""
+    by_whom = by if isinstance(by, str) else "a person on its page"
+    return (
+        "the worker stopped part way (killed, out of memory or power cut); the job was put "
+        f"back in the queue by {by_whom}"
+    )
+
+
+FINISHED_BEFORE_CLOSING = (
+    "the worker stopped after the job finished (its outcome is saved on its record), before "
+    "closing this queue entry"
+)
+
+
+def _fail_dead_rows(model, pk, why: str) -> int:
+    """Mark the record's "RUNNING" queue rows failed with `WorkerStopped(why)`: their worker
+    stopped. Called only once none of them can be alive. Returns how many."""
+    error = WorkerStopped(f"{why} (pcref.insights.jobs)")
     return (
         queue_rows(model, pk)
         .filter(status=TaskResultStatus.RUNNING)
@@ -290,7 +294,7 @@ def _recover(model, pk, *, by, now=None) -> bool:
         )
         # In the same transaction: the record waits again, the killed attempt's queue row is
         # closed and the new one appears, together.
-        _fail_dead_rows(model, record.pk, by=by)
+        _fail_dead_rows(model, record.pk, _put_back_by(by))
         _enqueue_once(model, record.pk)
     return True
 
@@ -315,7 +319,7 @@ def _requeue_unstarted(model, pk, *, now=None) -> bool:
             target=record,
             context={"job": KINDS[model], "started": False},  # it still waits: no change
         )
-        _fail_dead_rows(model, record.pk, by=ACTOR)
+        _fail_dead_rows(model, record.pk, _put_back_by(ACTOR))
         _enqueue_once(model, record.pk)
     return True
 
@@ -353,7 +357,7 @@ def close_finished_rows(now=None) -> int:
     for model in ACTIVE:
         task = task_of(model)
         if not isinstance(task.get_backend(), DatabaseBackend):
-            return 0
+            continue  # no queue table to tidy
         running = DBTaskResult.objects.filter(
             task_path=task.module_path, status=TaskResultStatus.RUNNING
         ).only("args_kwargs")
@@ -364,7 +368,7 @@ def close_finished_rows(now=None) -> int:
             .values_list("pk", flat=True)
         )
         for pk in finished:
-            closed += _fail_dead_rows(model, pk, by=ACTOR, finished=True)
+            closed += _fail_dead_rows(model, pk, FINISHED_BEFORE_CLOSING)
     if closed:
         logger.warning(
             "closed %s queue entries of jobs that finished as their worker stopped", closed
