@@ -6,6 +6,8 @@ import csv
 import json
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pcref.analytics.extract.load import ingest
@@ -247,6 +249,15 @@ CASES = [
         None,
     ),
     (
+        "NHS numbers written as decimals",
+        _add_column("mhs001_patients", "patient_ref", [f"{n}.0" for n in _nhs_numbers(6)]),
+        "mhs001_patients",
+        "nhs_number",
+        "patient_ref",
+        None,
+        None,
+    ),
+    (
         "a name column",
         _add_column("mhs101_referrals", "Surname", ["Smith", "Jones", "Khan", "Patel"]),
         "mhs101_referrals",
@@ -401,6 +412,22 @@ def test_each_problem_is_reported_and_nothing_is_loaded(
         assert all(p.value is None for p in result.problems if p.rule == "nhs_number")
         shown = json.dumps(result.report.as_dict())
         assert not any(number in shown for number in _nhs_numbers(6) + ["9434765919"])
+
+
+def test_nhs_numbers_in_a_float_parquet_column_are_refused(
+    make_extract, datasets_dir, extract_date
+):
+    # pandas writes an identifier column with a blank as float64: 6123450014.0, not text
+    source = make_extract(drop=["mhs001_patients"])
+    patients = pq.read_table(make_extract(parquet=["mhs001_patients"]) / "mhs001_patients.parquet")
+    numbers = [float(n) for n in _nhs_numbers(patients.num_rows)]
+    patients = patients.append_column("patient_ref", pa.array(numbers, pa.float64()))
+    pq.write_table(patients, source / "mhs001_patients.parquet")
+
+    result = ingest(source, datasets_dir, extract_date=extract_date)
+
+    assert not result.ok and not datasets_dir.exists()
+    assert ("mhs001_patients", "nhs_number", "patient_ref") in result.counts, result.summary()
 
 
 def test_a_truncated_parquet_file_is_unreadable(make_extract, datasets_dir, extract_date):

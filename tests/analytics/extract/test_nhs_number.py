@@ -40,8 +40,16 @@ def test_valid_and_invalid_numbers():
     assert not is_valid_nhs_number("9434765918")  # wrong check digit
     assert not is_valid_nhs_number("94347659190")  # 11 digits
     assert not is_valid_nhs_number("P434765919")
-    assert not is_valid_nhs_number(None) and not is_valid_nhs_number(9434765919.0)
-    assert not is_valid_nhs_number(True)
+    assert not is_valid_nhs_number(None) and not is_valid_nhs_number(True)
+
+
+def test_a_number_written_as_a_decimal_is_still_an_nhs_number():
+    # an identifier column with blanks becomes floats in pandas: "9434765919.0" in the file
+    assert is_valid_nhs_number(9434765919.0) and is_valid_nhs_number("9434765919.0")
+    assert is_valid_nhs_number("9434765919.00") and is_valid_nhs_number("943 476 5919.000")
+    assert not is_valid_nhs_number(9434765919.5) and not is_valid_nhs_number("9434765919.")
+    assert not is_valid_nhs_number("9434765919.0000")  # 11 digits once ".000" is removed
+    assert not is_valid_nhs_number(float("nan")) and not is_valid_nhs_number(9434765918.0)
 
 
 def test_sql_and_python_agree():
@@ -49,7 +57,9 @@ def test_sql_and_python_agree():
     values = [str(generator.randrange(10**9, 10**10)) for _ in range(5000)]
     values += [f"{v[:3]} {v[3:6]} {v[6:]}" for v in values[:500]]
     values += [f"{v[:3]}-{v[3:6]}-{v[6:]}" for v in values[:500]]
+    values += [f"{v}.0" for v in values[:500]] + [f"{v[:3]} {v[3:6]} {v[6:]}.00" for v in values[:50]]
     values += ["", " ", "9434765919 ", "x434765919", "94347659190", "12345", "ÿ434765919", None]
+    values += ["9434765919.", "9434765919.5", "9434765919.0000", "9434765919.0.0", ".0"]
     con = duckdb.connect()
     rows = con.execute(
         f"SELECT v, {sql_is_nhs_number('v')} FROM (SELECT unnest($1::VARCHAR[]) AS v)", [values]

@@ -4,7 +4,9 @@ An NHS number is 10 digits; the 10th is a check digit over the first nine (NHS D
 NHS NUMBER): multiply the first digit by 10, the second by 9, ... the ninth by 2; add them up;
 the check digit is 11 minus the remainder after dividing by 11, with 11 read as 0, and a result
 of 10 meaning the number is not valid. Spaces and hyphens ("943 476 5919", "943-476-5919") are
-ignored, as NHS numbers are often written in groups of 3, 3 and 4.
+ignored, as NHS numbers are often written in groups of 3, 3 and 4. So is a zero fraction
+("9434765919.0"): an identifier column with blanks leaves pandas as floats, and a spreadsheet
+or a Parquet writer then writes each number that way; it is still the person's NHS number.
 
 About 1 in 11 random 10-digit strings passes the check, so one value proves nothing: the loader
 refuses a column only when most of its non-blank values pass (`extract.validate`). The SQL form
@@ -19,6 +21,7 @@ import re
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _SEPARATORS = re.compile(r"[ -]")
 _TEN_DIGITS = re.compile(r"[0-9]{10}")
+_ZERO_FRACTION = re.compile(r"\.0{1,3}$")  # ".0" to ".000": a float's or a decimal's text
 
 
 def check_digit(first_nine: str) -> int | None:
@@ -45,21 +48,26 @@ def check_digit(first_nine: str) -> int | None:
 
 
 def is_valid_nhs_number(value: object) -> bool:
-    """True when a value is 10 digits (spaces and hyphens ignored) with a valid check digit.
+    """True when a value is 10 digits (spaces, hyphens and a zero fraction ignored) with a
+    valid check digit.
 
     Args:
-        value: anything; only strings and ints can be NHS numbers. None, floats and other
-            types give False (missing in, not a number out).
+        value: anything; strings, ints and whole floats can be NHS numbers. None, other
+            floats and other types give False (missing in, not a number out).
 
     Returns:
         Whether the value passes the modulus 11 check.
 
     >>> [is_valid_nhs_number(v) for v in ("943 476 5919", "9434765918", 9434765919, None, "P1")]
     [True, False, True, False, False]
+    >>> [is_valid_nhs_number(v) for v in ("9434765919.0", 9434765919.0, 9434765919.5)]
+    [True, True, False]
     """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return False
-    digits = _SEPARATORS.sub("", str(value))
+    digits = _ZERO_FRACTION.sub("", _SEPARATORS.sub("", str(value)))
     if not _TEN_DIGITS.fullmatch(digits):
         return False
     return check_digit(digits[:9]) == int(digits[9])
@@ -68,8 +76,9 @@ def is_valid_nhs_number(value: object) -> bool:
 def sql_is_nhs_number(expression: str) -> str:
     """A DuckDB SQL boolean expression: the same check as `is_valid_nhs_number` on a VARCHAR.
 
-    Cheap for values that cannot be NHS numbers: only strings of 10 to 12 characters are
-    looked at, and separators are removed only from 11- and 12-character ones. NULL gives false.
+    Cheap for values that cannot be NHS numbers: only strings of 10 to 16 characters are
+    looked at, and separators and a zero fraction are removed only from the longer ones.
+    NULL gives false.
 
     Args:
         expression: a SQL expression of type VARCHAR, e.g. a quoted column name. It is
@@ -84,8 +93,9 @@ def sql_is_nhs_number(expression: str) -> str:
     """
     return (
         f"(CASE WHEN length({expression}) = 10 THEN {_sql_digits_valid(expression)} "
-        f"WHEN length({expression}) BETWEEN 11 AND 12 THEN list_transform("
-        f"[replace(replace({expression}, ' ', ''), '-', '')], lambda d: {_sql_digits_valid('d')})[1] "
+        f"WHEN length({expression}) BETWEEN 11 AND 16 THEN list_transform("
+        f"[regexp_replace(replace(replace({expression}, ' ', ''), '-', ''), '\\.0{{1,3}}$', '')], "
+        f"lambda d: {_sql_digits_valid('d')})[1] "
         "ELSE false END)"
     )
 
