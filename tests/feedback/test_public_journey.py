@@ -9,6 +9,8 @@ from django.urls import reverse
 from pcref.core.models import AuditEntry
 from pcref.feedback.models import ContactDetails, FeedbackSubmission
 
+from .conftest import check_url, step_url
+
 pytestmark = pytest.mark.django_db
 
 HOSTILE = (
@@ -158,6 +160,35 @@ def test_changing_an_answer_returns_to_the_check_page(client, trust, walk_journe
     assert client.get(reverse("feedback:check"))["Location"] == reverse(
         "feedback:step", args=["contact"]
     )
+
+
+def test_only_the_chosen_way_of_contact_is_kept(client, trust, walk_journey):
+    # the contact page shows every box at once: a phone typed before choosing email is dropped
+    walk_journey(client, send=False)
+    client.post(step_url("reply"), {"wants_reply": "yes"})
+    details = {"email": "sam@example.com", "phone": "0116 111 1111", "consent": "on"}
+    client.post(step_url("contact"), {"preferred_method": "email", **details})
+    assert "0116 111 1111" not in client.get(check_url()).content.decode()
+    client.post(check_url(), {"website": ""})
+    contact = ContactDetails.objects.get()
+    assert (contact.email, contact.phone) == ("sam@example.com", "")
+    assert contact.partner_organisation is None
+
+
+@pytest.mark.parametrize("step", ["contact", "sign-up"])
+def test_an_email_address_too_long_to_store_is_refused_on_its_field(client, trust, step):
+    # 312 characters pass Django's form default (320) but not the column (254): it was a 500
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    if step == "contact":
+        client.post(step_url("reply"), {"wants_reply": "yes"})
+        url = step_url("contact")
+        data = {"preferred_method": "email", "email": email, "consent": "on"}
+    else:
+        url = reverse("involvement:sign_up")
+        data = {"name": "Sam", "email": email, "interests": "events", "consent": "on"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Enter an email address like name@example.com" in response.content.decode()
 
 
 def test_contact_step_names_the_missing_detail(client, trust):

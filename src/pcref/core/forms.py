@@ -9,6 +9,11 @@ from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.core.roles import ROLE_LABELS, Role
 from pcref.core.services import ORGANISATION_FIELDS, SERVICE_TEAM_FIELDS
 
+# Every email column (Django's models.EmailField) holds 254 characters, the longest address
+# RFC 5321 allows; a form field allowing more (Django's default is 320) would pass an address
+# that the model then refuses on saving.
+EMAIL_MAX_LENGTH = 254
+
 
 def add_validation_error(form: forms.Form, error: ValidationError) -> None:
     """Put a service's validation error on the form: each field's problems on that field (or
@@ -111,7 +116,7 @@ class ServiceTeamForm(forms.ModelForm):
 class StaffUserForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("Email address"))
+    email = forms.EmailField(label=_("Email address"), max_length=EMAIL_MAX_LENGTH)
     username = forms.RegexField(
         label=_("Username"),
         regex=r"^[\w.@+-]+$",

@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from pcref.core.forms import EMAIL_MAX_LENGTH
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.core.reference import ethnic_group_choices, takes_details
 from pcref.feedback.models import ContactDetails, FeedbackSubmission, Theme
@@ -131,7 +132,11 @@ class ContactForm(forms.Form):
         label=_("Email address"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"invalid": _("Enter an email address like name@example.com")},
+        max_length=EMAIL_MAX_LENGTH,  # as the model's column: a longer one would fail on saving
+        error_messages={
+            "invalid": _("Enter an email address like name@example.com"),
+            "max_length": _("Enter an email address like name@example.com"),
+        },
     )
     phone = forms.RegexField(
         label=_("Phone number"),
@@ -147,6 +152,12 @@ class ContactForm(forms.Form):
         label=_("I agree that the patient experience team may contact me about this feedback"),
         error_messages={"required": _("Tick the box to agree that we may contact you")},
     )
+
+    DETAIL_OF_METHOD = {
+        ContactDetails.Method.EMAIL: "email",
+        ContactDetails.Method.PHONE: "phone",
+        ContactDetails.Method.PARTNER: "partner_organisation",
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,6 +181,11 @@ class ContactForm(forms.Form):
             self.add_error(
                 "partner_organisation", _("Choose the organisation to contact you through")
             )
+        # Only the chosen way is kept: the check page shows it, and details the person did not
+        # choose (typed, then another way picked) are neither shown nor stored.
+        for chosen, name in self.DETAIL_OF_METHOD.items():
+            if method != chosen and name in data:
+                data[name] = ""
         return data
 
 

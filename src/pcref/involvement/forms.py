@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pcref.core.forms import EMAIL_MAX_LENGTH
 from pcref.core.presenters import date_only
 from pcref.core.reference import ethnic_group_choices, takes_details
 from pcref.feedback.forms import HoneypotMixin, PersonTextField
@@ -38,7 +39,11 @@ class SignUpForm(HoneypotMixin):
         label=_("Email address (optional if you give a phone number)"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"invalid": _("Enter an email address like name@example.com")},
+        max_length=EMAIL_MAX_LENGTH,  # as the model's column: a longer one would fail on saving
+        error_messages={
+            "invalid": _("Enter an email address like name@example.com"),
+            "max_length": _("Enter an email address like name@example.com"),
+        },
     )
     phone = forms.RegexField(
         label=_("Phone number (optional if you give an email address)"),
@@ -217,7 +222,11 @@ class PartnerContactForm(forms.Form):
     email = forms.EmailField(
         label=_("Email address (optional)"),
         required=False,
-        error_messages={"invalid": _("Enter an email address like name@example.com")},
+        max_length=EMAIL_MAX_LENGTH,  # as the model's column: a longer one would fail on saving
+        error_messages={
+            "invalid": _("Enter an email address like name@example.com"),
+            "max_length": _("Enter an email address like name@example.com"),
+        },
     )
     phone = forms.RegexField(
         label=_("Phone number (optional)"),
