@@ -2,17 +2,18 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from pcref.core.models import AuditEntry
 from pcref.core.roles import Role
-from pcref.feedback import services
+from pcref.feedback import queries, services
 from pcref.feedback.models import ContactDetails, FeedbackSubmission, Theme, YouSaidWeDidEntry
 
 pytestmark = pytest.mark.django_db
@@ -234,19 +235,40 @@ def test_publishing_refuses_personal_details_and_then_appears_publicly(
     assert response.status_code == 302
 
 
+def _group_cell(text: str, label: str) -> str:
+    found = re.search(
+        rf'{label}</td><td class="nhsuk-table__cell nhsuk-table__cell--numeric">([^<]*)<', text
+    )
+    return found.group(1)
+
+
 def test_public_counts_pass_disclosure_control(trust, client):
+    last_month = queries.public_counts_cut_off() - timedelta(days=3)
     for _ in range(7):
         receive(trust, ethnic_group="black-african")
     receive(trust, ethnic_group="asian-indian")
+    FeedbackSubmission.objects.update(created_at=last_month)
     text = client.get(reverse("feedback:you_said_we_did")).content.decode()
-    assert (
-        'Black or Black British</td><td class="nhsuk-table__cell nhsuk-table__cell--numeric">5<'
-        in text
-    )
-    assert (
-        'Asian or Asian British</td><td class="nhsuk-table__cell nhsuk-table__cell--numeric">*<'
-        in text
-    )
+    assert _group_cell(text, "Black or Black British") == "5"
+    assert _group_cell(text, "Asian or Asian British") == "*"
+
+
+def test_public_counts_change_once_a_month_so_no_one_is_picked_out(trust, client):
+    # Someone who sends feedback and watches the table must not learn exact small numbers:
+    # one Black person's feedback last month; four more sent now would turn "*" into 5.
+    cut_off = queries.public_counts_cut_off()
+    receive(trust, ethnic_group="black-african")
+    FeedbackSubmission.objects.update(created_at=cut_off - timedelta(days=1))
+    for _ in range(4):
+        receive(trust, ethnic_group="black-african")
+    text = client.get(reverse("feedback:you_said_we_did")).content.decode()
+    assert _group_cell(text, "Black or Black British") == "*"
+    up_to = formats.date_format(cut_off.date() - timedelta(days=1), "DATE_FORMAT")
+    assert f"Feedback received up to {up_to}." in text
+    # next month the five are counted, with whatever else came in that month
+    counts = queries.public_feedback_counts(trust, now=cut_off + timedelta(days=40))
+    shown = {row["label"]: row["count"] for row in counts["by_group"]}
+    assert shown["Black or Black British"] == 5 and counts["total"] == 5
 
 
 def test_exports_are_safe_from_formula_injection_and_audited(trust, make_staff, signed_in):

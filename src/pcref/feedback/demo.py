@@ -4,9 +4,11 @@ Idempotent: it adds its feedback only when the demo trust has none.
 """
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from pcref.core.demo import refuse_in_production
 from pcref.core.models import Organisation, ServiceTeam, User
@@ -44,6 +46,9 @@ def load_feedback_demo(trust_ods_code: str = "RT5") -> int:
             interface_language=item["language"],
             by="demo",
         )
+        # received weeks ago, as a trust's feedback is: the public counts are of past months
+        received = timezone.now() - timedelta(days=item["received_days_ago"])
+        FeedbackSubmission.objects.filter(pk=submission.pk).update(created_at=received)
         if item["themes"]:
             services.confirm_triage(
                 submission,

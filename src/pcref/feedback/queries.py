@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -70,10 +70,26 @@ def published_entries(
 BROAD_GROUP_ORDER = ("White", "Mixed", "Asian", "Black", "Other")
 
 
-def public_feedback_counts(organisation: Organisation | None) -> dict:
-    """Feedback received by confirmed theme and by broad ethnic group, after disclosure control:
-    counts under 5 shown as "*", the rest rounded to the nearest 5."""
-    received = FeedbackSubmission.objects.filter(organisation=organisation)
+def public_counts_cut_off(now: datetime | None = None) -> datetime:
+    """The start of this month in the trust's time zone: the public counts are of feedback
+    received before it.
+
+    A table that changed with each new piece of feedback would give away small numbers to
+    anyone who sent some and watched a cell: a "*" that turns into 5 after their fourth says
+    exactly one was there before, and the next real person's group shows at once. So the table
+    changes once a month, like a monthly publication (disclosure-control.md §3, secondary
+    suppression), and says up to when it counts.
+    """
+    now = timezone.localtime(now)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def public_feedback_counts(organisation: Organisation | None, now: datetime | None = None) -> dict:
+    """Feedback received before this month (`public_counts_cut_off`) by confirmed theme and by
+    broad ethnic group, after disclosure control: counts under 5 shown as "*", the rest
+    rounded to the nearest 5. "up_to" is the last day counted."""
+    cut_off = public_counts_cut_off(now)
+    received = FeedbackSubmission.objects.filter(organisation=organisation, created_at__lt=cut_off)
     by_theme = Counter(
         received.filter(triage_decisions__isnull=False).values_list(
             "triage_decisions__theme__label", flat=True
@@ -97,6 +113,7 @@ def public_feedback_counts(organisation: Organisation | None) -> dict:
         "not_known": _("Not given"),
     }
     return {
+        "up_to": (cut_off - timedelta(days=1)).date(),
         "total": disclosure.suppress_count(received.count()),
         "by_theme": [
             {"label": label, "count": disclosure.suppress_count(count)}
