@@ -20,6 +20,7 @@ from pcref.analytics.disclosure import (
     suppress_counts,
     suppress_derived,
     suppress_ecds_count,
+    suppress_proportion,
     suppress_rate,
     suppress_rate_ratio,
     suppress_rates,
@@ -359,5 +360,15 @@ def test_non_numbers_are_refused_naming_the_value(call, message):
 
 
 def test_the_rule_set_is_named_for_the_audit_record():
-    assert RULE_SET_VERSION.startswith("pcref-disclosure-v1")
+    assert RULE_SET_VERSION.startswith("pcref-disclosure-v2")
     assert SUPPRESSED == "*"
+
+
+def test_a_proportion_is_hidden_when_its_rest_is_small():
+    assert suppress_proportion(10, 11, 909.1) == SUPPRESSED  # 1 not restrained
+    assert suppress_proportion(40, 40, (100.0, 91.2, 100.0)) == (SUPPRESSED,) * 3  # none left
+    assert suppress_proportion(4, 400, 1.0) == SUPPRESSED  # D3, as for any rate
+    assert suppress_proportion(10, 15, (66.67, 41.7, 84.8), decimals=1) == (66.7, 41.7, 84.8)
+    assert suppress_proportion(None, 15, 66.7) is None
+    assert suppress_proportion(12, 10, 120.0) == SUPPRESSED  # a part larger than its whole
+    assert suppress_proportion(10, 11, 909.1, national=True) == 909.1  # D6

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pcref.analytics.engine import RESULT_SCHEMA, write_results
+from pcref.analytics.metrics.catalogue import is_proportion
 from pcref.insights import files, publication
 from pcref.insights.models import MetricRun
 from pcref.insights.views_public import SCHEMA_PATH
@@ -192,6 +193,9 @@ def check_document(document, rows):
             if metric == "RI1.any":  # D4
                 people = given.get(("RI2.any", *key[1:3], group), {}).get("numerator")
                 assert _at_least(source["denominator"], 100) and _at_least(people, 5), key
+            if is_proportion(metric):  # the rest of the whole is a count: 10 of 11 says 1
+                rest = source["denominator"] - source["numerator"]
+                assert _at_least(rest, 5), f"{key}: a proportion shown with {rest} left"
         if any(map(is_shown, ratios)):  # §3: a ratio goes with both its rates and four counts
             white = published[(*key[:3], "White")]
             assert STAR not in (white["value"], row["value"]), key
@@ -322,6 +326,25 @@ def small_table():
             )
         )
     return rows
+
+
+def test_a_proportion_that_gives_away_a_small_rest_is_hidden(trust, analyst, client):
+    # 10 of 11 Black inpatients restrained: 909.1 per 1,000 says 1 was not (and 40 of 40,
+    # that none was not); 10 of 15 leaves 5, which may be shown
+    rows = [
+        result_row("RI2.any", "financial_year", "2025/26", "broad", group, **counts)
+        for group, counts in {
+            "Black": {"numerator": 10.0, "denominator": 11.0, "value": 909.1},
+            "Asian": {"numerator": 40.0, "denominator": 40.0, "value": 1000.0},
+            "White": {"numerator": 10.0, "denominator": 15.0, "value": 666.7},
+        }.items()
+    ]
+    publish_table(trust, rows, analyst)
+    document = client.get("/data/data.json").json()
+    check_document(document, rows)
+    shown = {row["group"]: row["value"] for row in document["rows"]}
+    assert (shown["Black"], shown["Asian"], shown["White"]) == (STAR, STAR, 666.7)
+    assert "909" not in client.get("/data/data.csv").content.decode()
 
 
 def test_a_count_of_3_or_0_is_never_shown(trust, analyst, client):

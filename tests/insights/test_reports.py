@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from pcref.analytics.metrics.catalogue import CATALOGUE
+from pcref.analytics.metrics.catalogue import CATALOGUE, is_proportion
 from pcref.core.models import AuditEntry
 from pcref.core.roles import Role
 from pcref.feedback import services as feedback_services
@@ -110,10 +110,13 @@ def segments(text: str, metrics: list[str]) -> dict[str, str]:
 
 
 def may_show(row, other=None, people=None) -> bool:
-    """D3, and D4 for restrictive interventions per bed days (people and bed days)."""
+    """D3, and D4 for restrictive interventions per bed days (people and bed days); a
+    proportion's value also needs 5 or more in the rest of its whole."""
     counts = [row["numerator"], row["denominator"]]
     if other is not None:
         counts += [other["numerator"], other["denominator"]]
+    elif is_proportion(row["metric"]) and None not in counts:
+        counts.append(row["denominator"] - row["numerator"])
     if any(count is None or count < 5 for count in counts):
         return False
     if row["metric"].startswith("RI1."):
@@ -148,7 +151,7 @@ def test_a_board_report_is_made_by_the_worker_and_shows_the_figures_of_its_resul
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-")
     assert report.bytes == len(data) and report.sha256 == hashlib.sha256(data).hexdigest()
-    assert report.disclosure_rules.startswith("pcref-disclosure-v1")
+    assert report.disclosure_rules.startswith("pcref-disclosure-v2")
     print(
         f"\nboard report: {seconds:.2f} s in the worker, {len(data):,} bytes, {report.pages} pages"
     )

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 # Record this with every published output (§3, "Audit"); change it when any rule here changes.
-RULE_SET_VERSION = "pcref-disclosure-v1 (D1-D6, secondary suppression)"
+RULE_SET_VERSION = "pcref-disclosure-v2 (D1-D6, secondary suppression, the rest of a proportion)"
 
 SUPPRESSED = "*"
 COUNT_THRESHOLD = 5  # D1, D3: below 5 is suppressed
@@ -339,6 +339,52 @@ def suppress_rate(
     top = _checked_count(numerator, "numerator")
     bottom = _checked_count(denominator, "denominator")
     blocked = None if top is None or bottom is None else min(top, bottom) < COUNT_THRESHOLD
+    return _derived(value, blocked, national, places, "value")
+
+
+def suppress_proportion(
+    part: float | None,
+    whole: float | None,
+    value,
+    *,
+    national: bool = False,
+    decimals: int | None = 0,
+):
+    """A proportion of a whole (records with an ethnic group of all records, inpatients
+    restrained of all inpatients): "*" when the part, the whole or the rest is below 5.
+
+    D3 hides a rate whose numerator or denominator is below 5. A proportion has a third count
+    in it, the rest (whole − part): 909.1 per 1,000 of 11 inpatients says that 10 were
+    restrained and 1 was not, and 100% says that none was not. The rest is a count D1 would
+    hide, recovered by subtraction, so it is hidden here too (§3, secondary suppression).
+
+    Args:
+        part: the unrounded count of the part, 0 or more; None or NaN when missing.
+        whole: the unrounded count of the whole, 0 or more; None or NaN when missing.
+        value: the proportion as worked out from the unrounded counts (any multiplier), or a
+            tuple (value, lower, upper); None or NaN when missing.
+        national: True for a national comparator figure, shown as given (D6). Default False.
+        decimals: places to round to, halves away from zero; default 0; None: unrounded.
+
+    Returns:
+        As `suppress_rate`.
+
+    Raises:
+        TypeError, ValueError: naming the argument and value, as for `suppress_derived`.
+
+    >>> suppress_proportion(10, 11, 909.1), suppress_proportion(10, 15, 666.7)
+    ('*', 667.0)
+    >>> suppress_proportion(40, 40, 100.0), suppress_proportion(4, 400, 1.0)
+    ('*', '*')
+    """
+    _checked_flag(national, "national")
+    places = _checked_decimals(decimals)
+    top = _checked_count(part, "part")
+    bottom = _checked_count(whole, "whole")
+    if top is None or bottom is None:
+        blocked = None
+    else:
+        blocked = min(top, bottom, bottom - top) < COUNT_THRESHOLD
     return _derived(value, blocked, national, places, "value")
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pcref.analytics import disclosure
 from pcref.analytics.disclosure import RULE_SET_VERSION, SUPPRESSED
+from pcref.analytics.metrics.catalogue import is_proportion
 from pcref.core import audit
 from pcref.insights.dashboard import BROAD_GROUPS
 from pcref.insights.models import MetricRun
@@ -604,7 +605,8 @@ _RATIO_FIELDS = ("ratio", "ratio_lower", "ratio_upper")
 
 
 def _shown_values(row: dict, counts: tuple, shown: tuple, metric: PublicMetric, people_row):
-    """(value, lower, upper) of one row: hidden with its counts (§3), D3, or D4 for bed days."""
+    """(value, lower, upper) of one row: hidden with its counts (§3), D3, D4 for bed days, or
+    when the rest of a proportion's whole is below 5."""
     if SUPPRESSED in shown:
         return (SUPPRESSED,) * 3  # also when a count is hidden only by secondary suppression
     triple = (_number(row.get("value")), _number(row.get("lower")), _number(row.get("upper")))
@@ -613,6 +615,8 @@ def _shown_values(row: dict, counts: tuple, shown: tuple, metric: PublicMetric, 
         if people is None and None not in counts:
             return (SUPPRESSED,) * 3  # without the people count, D4 cannot be checked
         return disclosure.suppress_restraint_rate(people, *counts, triple, decimals=VALUE_DECIMALS)
+    if is_proportion(metric.id):  # the rest of the whole is a count too
+        return disclosure.suppress_proportion(*counts, triple, decimals=VALUE_DECIMALS)
     return disclosure.suppress_rate(*counts, triple, decimals=VALUE_DECIMALS)
 
 

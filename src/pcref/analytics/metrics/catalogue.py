@@ -383,3 +383,10 @@ def _catalogue() -> MappingProxyType:
 
 #: Every catalogue metric by id, in catalogue order.
 CATALOGUE = _catalogue()
+
+
+def is_proportion(metric_id: str) -> bool:
+    """Whether a catalogue metric is a part of a whole (records, referrals, inpatients): its
+    rest (whole − part) is a count too, which public outputs hide when small."""
+    definition = CATALOGUE.get(metric_id)
+    return definition is not None and definition.statistic == "proportion"

@@ -28,7 +28,7 @@ from pcref.insights.reports.shown import (
     NO_FIGURE,
     percent_of,
     shown_count,
-    shown_rate,
+    shown_proportion,
 )
 
 HIGHLIGHTS = 6  # "You said, we did" entries in a report, newest first
@@ -73,7 +73,7 @@ def quality_lines(run: MetricRun, period: str) -> list[QualityLine]:
                 title=table.title,
                 period=table.period_label,
                 records=shown_count(records),
-                completeness=shown_rate(
+                completeness=shown_proportion(
                     table.completeness.count,
                     records,
                     (
@@ -120,7 +120,7 @@ def experience_figures(organisation, start: dt.date, end: dt.date) -> Experience
         elif cell == SUPPRESSED:
             share = (SUPPRESSED,) * 3  # hidden with its count, also by secondary suppression
         else:
-            share = shown_rate(
+            share = shown_proportion(
                 volume.count, summary.stated, (volume.share, volume.share_lower, volume.share_upper)
             )
         representation = NO_FIGURE
@@ -138,7 +138,7 @@ def experience_figures(organisation, start: dt.date, end: dt.date) -> Experience
                 "representation": representation,
                 "positive": (SUPPRESSED,) * 3
                 if cell == SUPPRESSED
-                else shown_rate(
+                else shown_proportion(
                     positive.positive,
                     positive.answered,
                     (positive.percent, positive.lower, positive.upper),
@@ -153,7 +153,7 @@ def experience_figures(organisation, start: dt.date, end: dt.date) -> Experience
                 {
                     "label": theme.label,
                     "count": shown_count(theme.count),
-                    "percent": shown_rate(theme.count, group.feedback, (theme.percent,))[0],
+                    "percent": shown_proportion(theme.count, group.feedback, (theme.percent,))[0],
                 }
                 for theme in group.themes
             ],
@@ -164,7 +164,7 @@ def experience_figures(organisation, start: dt.date, end: dt.date) -> Experience
     overall = summary.positive_overall
     return ExperienceFigures(
         total=shown_count(summary.total),
-        positive=shown_rate(
+        positive=shown_proportion(
             overall.positive, overall.answered, (overall.percent, overall.lower, overall.upper)
         ),
         groups=groups,

@@ -9,13 +9,20 @@ from django.utils.translation import gettext as _
 
 from pcref.analytics import disclosure
 from pcref.analytics.disclosure import SUPPRESSED
+from pcref.analytics.metrics.catalogue import is_proportion
 from pcref.insights import charts, dashboard
 from pcref.insights.dashboard import COMPARISON_GROUP
 from pcref.insights.models import MetricRun
 from pcref.insights.reports.errors import ReportFailed
 from pcref.insights.reports.periods import financial_year_dates
 from pcref.insights.reports.runs import results_file
-from pcref.insights.reports.shown import finite, shown_count, shown_figure, shown_rate
+from pcref.insights.reports.shown import (
+    finite,
+    shown_count,
+    shown_figure,
+    shown_proportion,
+    shown_rate,
+)
 
 _HEADLINE_COLUMNS = [*dashboard.COLUMNS, "numerator", "denominator"]
 
@@ -152,6 +159,8 @@ def _everyone_shown(row: dict, people_row: dict | None) -> tuple[str, str, str]:
             tuple(finite(value) for value in values),
         )
         return tuple(shown_figure(item, 1) for item in shown)
+    if is_proportion(row["metric"]):
+        return shown_proportion(row["numerator"], row["denominator"], values)
     return shown_rate(row["numerator"], row["denominator"], values)
 
 

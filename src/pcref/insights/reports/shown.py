@@ -43,9 +43,17 @@ def shown_rate(numerator, denominator, values, places: int = 1) -> tuple[str, ..
     return tuple(shown_figure(item, places) for item in shown)
 
 
+def shown_proportion(part, whole, values, places: int = 1) -> tuple[str, ...]:
+    """A share of a whole and its limits, hidden together when the part, the whole or the rest
+    (whole − part) is below 5 (D3; the rest, as `disclosure.suppress_proportion`)."""
+    checked = tuple(finite(value) for value in values)
+    shown = disclosure.suppress_proportion(finite(part), finite(whole), checked, decimals=None)
+    return tuple(shown_figure(item, places) for item in shown)
+
+
 def percent_of(part, whole, percent) -> str:
-    """A percentage of a count, hidden when the part or the whole is below 5 (D3)."""
-    return shown_rate(part, whole, (percent,))[0]
+    """A percentage of a count, hidden as `shown_proportion` hides it."""
+    return shown_proportion(part, whole, (percent,))[0]
 
 
 def shown_figure(value, places: int = 1) -> str:
