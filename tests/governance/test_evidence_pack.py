@@ -29,6 +29,7 @@ from pcref.governance.evidence_pack import (
     current_financial_year,
     participation_words,
 )
+from pcref.governance.models import DeliveryPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +201,15 @@ def test_a_bad_period_is_named_and_nothing_is_exported(signed_in, reader, plan, 
         assert "There is a problem" in page
         assert message in page
     assert not AuditEntry.objects.filter(action="governance.evidence_pack_exported").exists()
+
+
+def test_a_plan_year_saved_before_years_were_checked_does_not_break_the_pack(reader, trust):
+    # a plan for "0000/01" (no such date in Python) once made the whole pack a 500
+    DeliveryPlan.objects.bulk_create(
+        [DeliveryPlan(organisation=trust, year="0000/01", title="x", created_by=reader)]
+    )
+    pack = build_pack(trust, dt.date(2026, 4, 1), dt.date(2026, 11, 1), viewer=reader)
+    assert "0000/01" not in json.dumps([item.title for item in pack.items])
 
 
 def test_the_service_refuses_a_period_that_ends_before_it_starts(reader, trust):

@@ -86,6 +86,8 @@ def test_a_steering_group_member_creates_a_plan_with_the_four_workstreams(
     [
         ({"year": "2026-27"}, "year", "Enter the year as a financial year, like 2025/26"),
         ({"year": "2026/28"}, "year", "Enter the year as a financial year, like 2025/26; "),
+        ({"year": "0000/01"}, "year", "Enter the year as a financial year, like 2025/26; "),
+        ({"year": "2099/00"}, "year", "Enter the year as a financial year, like 2025/26; "),
         ({"title": ""}, "title", "Enter a title"),
         ({"workstreams": " \n \n"}, "workstreams", "Enter at least one workstream"),
         (

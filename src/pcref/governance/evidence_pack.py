@@ -220,7 +220,10 @@ def _plans(viewer, start, end) -> list[DeliveryPlan]:
     due = DeliveryAction.objects.filter(_in(start, end, "due_on")).values("workstream__plan")
     plans = []
     for plan in visible.order_by("-year", "title"):
-        first, last = plan_year_dates(plan.year)
+        try:
+            first, last = plan_year_dates(plan.year)
+        except ValueError:  # a year saved before years were checked (0000/01): no dates
+            continue
         if first <= end and last >= start:
             plans.append(plan)
     chosen = {plan.pk for plan in plans}

@@ -14,12 +14,19 @@ from pcref.feedback.models import FeedbackSubmission, Theme, YouSaidWeDidEntry
 from pcref.governance.files import governance_storage, stored_name
 
 PLAN_YEAR_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
+# The years a plan may be for: PCREF started in 2023, and dates outside these make no sense in
+# a plan (year 0000 is not even a date Python can hold, so the evidence pack would fail).
+FIRST_PLAN_YEAR, LAST_PLAN_YEAR = 2000, 2098
 
 
 def validate_plan_year(value: str) -> None:
-    """A financial year written as the NHS writes it, like 2025/26."""
+    """A financial year written as the NHS writes it, like 2025/26, from 2000/01 to 2098/99."""
     match = PLAN_YEAR_PATTERN.match(value or "")
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+    if (
+        not match
+        or (int(match[1]) + 1) % 100 != int(match[2])
+        or not FIRST_PLAN_YEAR <= int(match[1]) <= LAST_PLAN_YEAR
+    ):
         raise ValidationError(
             _("Enter the year as a financial year, like 2025/26; %(value)s is not one"),
             params={"value": value},
