@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import duckdb
 import pyarrow as pa
@@ -258,6 +259,32 @@ CASES = [
         None,
     ),
     (
+        "a population area code that is not an ONS code",
+        _set("population", 1, "area_code", "<script>alert(1)</script>"),
+        "population",
+        "format",
+        "area_code",
+        2,
+        "<script>alert(1)</script>",
+    ),
+    (
+        "a population file with a header and no rows",
+        _raw(
+            "population.csv",
+            lambda rows: (
+                _csv_text({"population": rows["population"][:1]}, "population")
+                .splitlines()[0]
+                .encode()
+                + b"\n"
+            ),
+        ),
+        "population",
+        "no_population",
+        "",
+        None,
+        None,
+    ),
+    (
         "a name column",
         _add_column("mhs101_referrals", "Surname", ["Smith", "Jones", "Khan", "Patel"]),
         "mhs101_referrals",
@@ -428,6 +455,27 @@ def test_nhs_numbers_in_a_float_parquet_column_are_refused(
 
     assert not result.ok and not datasets_dir.exists()
     assert ("mhs001_patients", "nhs_number", "patient_ref") in result.counts, result.summary()
+
+
+@pytest.mark.parametrize("kind", ["folder", "broken link", "pipe"])
+def test_a_table_name_on_something_that_is_not_a_file_is_unreadable(
+    make_extract, datasets_dir, extract_date, kind
+):
+    source = make_extract(drop=["mhs404_cto"])
+    entry = source / "mhs404_cto.csv"
+    if kind == "folder":
+        entry.mkdir()
+    elif kind == "broken link":
+        entry.symlink_to(source / "nowhere.csv")
+    else:
+        os.mkfifo(entry)
+
+    result = ingest(source, datasets_dir, extract_date=extract_date)
+
+    (problem,) = [p for p in result.problems if p.severity == "error"]
+    assert (problem.table, problem.rule) == ("mhs404_cto", "unreadable"), result.summary()
+    assert "mhs404_cto.csv is not a file that can be read" in problem.message
+    assert not datasets_dir.exists()
 
 
 def test_a_truncated_parquet_file_is_unreadable(make_extract, datasets_dir, extract_date):

@@ -57,7 +57,9 @@ def test_sql_and_python_agree():
     values = [str(generator.randrange(10**9, 10**10)) for _ in range(5000)]
     values += [f"{v[:3]} {v[3:6]} {v[6:]}" for v in values[:500]]
     values += [f"{v[:3]}-{v[3:6]}-{v[6:]}" for v in values[:500]]
-    values += [f"{v}.0" for v in values[:500]] + [f"{v[:3]} {v[3:6]} {v[6:]}.00" for v in values[:50]]
+    values += [f"{v}.0" for v in values[:500]] + [
+        f"{v[:3]} {v[3:6]} {v[6:]}.00" for v in values[:50]
+    ]
     values += ["", " ", "9434765919 ", "x434765919", "94347659190", "12345", "ÿ434765919", None]
     values += ["9434765919.", "9434765919.5", "9434765919.0000", "9434765919.0.0", ".0"]
     con = duckdb.connect()

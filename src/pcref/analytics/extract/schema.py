@@ -148,6 +148,10 @@ FEEDBACK_ANSWER_CATEGORIES = {
 CENSUS_2021_CODES = frozenset(str(group.census2021_code) for group in CENSUS_2021_GROUPS)
 
 
+# An ONS (GSS) geography code: a letter for the nation, then 8 digits, like E06000016.
+GSS_CODE = "[EWSNL][0-9]{8}"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an extract table."""
@@ -160,6 +164,8 @@ class Column:
     nullable: bool = False  # cells may be blank
     codes: frozenset[str] | None = None  # allowed values, if a code list applies
     normalise_ethnicity: bool = False  # raw ethnicity: kept as given, normalised, quality recorded
+    pattern: str | None = None  # a regular expression every value matches, if a format applies
+    pattern_example: str = ""  # a value that matches it, for the report's message
 
     def __post_init__(self):
         if self.type not in COLUMN_TYPES:
@@ -479,7 +485,12 @@ TABLES: tuple[Table, ...] = (
         description="Resident population by area, Census 2021 ethnic group, sex and age band: the denominators.",
         columns=(
             Column(
-                "area_code", STRING, "Local authority district (LTLA), ONS code", "geography code"
+                "area_code",
+                STRING,
+                "Local authority district (LTLA), ONS code",
+                "geography code",
+                pattern=GSS_CODE,
+                pattern_example="E06000016",
             ),
             Column(
                 "census2021_ethnic_group",

@@ -314,7 +314,21 @@ class Validation:
     # --- files --------------------------------------------------------------------------------
 
     def _find_files(self) -> None:
-        files = {path.name: path for path in self.source_dir.iterdir() if path.is_file()}
+        try:
+            entries = list(self.source_dir.iterdir())
+        except OSError as error:
+            self.report.add(
+                Problem(
+                    self.source_dir.name,
+                    "unreadable",
+                    f"the extract folder {self.source_dir.name} cannot be read: "
+                    f"{error.strerror or error}",
+                )
+            )
+            return
+        files = {path.name: path for path in entries if path.is_file()}
+        # a table's name on something that is not a file: a folder, a broken link, a pipe
+        others = {path.name for path in entries if path.name not in files}
         used: set[str] = set()
         for table in schema.TABLES:
             found = [
@@ -335,7 +349,17 @@ class Validation:
                 self.sources[table.name] = found[0]
             else:
                 self.sources[table.name] = None
-                if table.required:
+                odd = [f"{table.name}.{fmt}" for fmt in FORMATS if f"{table.name}.{fmt}" in others]
+                if odd:
+                    self.report.add(
+                        Problem(
+                            table.name,
+                            "unreadable",
+                            f"{table.name}: {odd[0]} is not a file that can be read (a folder, "
+                            "a broken link or a pipe?)",
+                        )
+                    )
+                elif table.required:
                     similar = [
                         name
                         for name in files
@@ -368,9 +392,23 @@ class Validation:
                 )
 
     def _stage(self, index: int, table: schema.Table, path: Path) -> StagedTable | None:
-        if path.stat().st_size == 0:
+        try:
+            if path.stat().st_size == 0:
+                self.report.add(
+                    Problem(
+                        table.name, "empty_file", f"{table.name}: {path.name} is empty (0 bytes)"
+                    )
+                )
+                return None
+            with path.open("rb"):  # a file without read permission: said here, not as a trace
+                pass
+        except OSError as error:
             self.report.add(
-                Problem(table.name, "empty_file", f"{table.name}: {path.name} is empty (0 bytes)")
+                Problem(
+                    table.name,
+                    "unreadable",
+                    f"{table.name}: {path.name} cannot be opened: {error.strerror or error}",
+                )
             )
             return None
         if path.suffix == ".csv":
@@ -602,7 +640,16 @@ class Validation:
                     column=column.name,
                 )
             )
-        if staged.rows == 0 and not staged.rejected:
+        if staged.rows == 0 and not staged.rejected and table.name == "population":
+            self.report.add(  # an empty table of CTOs may be true; an empty population never is
+                Problem(
+                    table.name,
+                    "no_population",
+                    f"{table.name}: {staged.path.name} has a header but no data rows; every "
+                    "rate per resident needs the population",
+                )
+            )
+        elif staged.rows == 0 and not staged.rejected:
             self.report.add(
                 Problem(
                     table.name,
@@ -639,6 +686,20 @@ class Validation:
                 )
             if column.normalise_ethnicity:
                 continue
+            if column.pattern:
+                rules.append(
+                    _Rule(
+                        "format",
+                        label,
+                        f"{c} IS NOT NULL AND NOT regexp_full_match({c}, "
+                        f"{sql_literal(column.pattern)})",
+                        c,
+                        lambda row, value, _, label=label, example=column.pattern_example: (
+                            f"{name} row {row}, {label}: {value!r} is not an ONS geography "
+                            f"code like {example}"
+                        ),
+                    )
+                )
             if column.type == schema.INTEGER:
                 rules.append(
                     _Rule(
