@@ -53,8 +53,10 @@ from pcref.analytics.synth.model import (
     LAPSING,
     LENGTH_OF_STAY,
     LOCAL_SUBCODES,
+    MAX_PEOPLE,
     MEASURE_SCALE,
     MEASURES_BY_TEAM,
+    MIN_PEOPLE,
     ORGANISATION_CODE,
     PART_III,
     POPULATION_PER_PERSON,
@@ -87,7 +89,6 @@ from pcref.analytics.synth.parameters import (
 from pcref.analytics.synth.truth import DATA_QUALITY_DEFINITION, Metrics, QualityCounts
 
 _CHUNK_REFERRALS = 250_000  # care contacts are made and written this many referrals at a time
-_MAX_PEOPLE = 99_999_999  # person ids have 8 digits
 
 
 # --- Small vectorised helpers -------------------------------------------------------------------
@@ -224,8 +225,8 @@ class _Writer:
 def _check_arguments(people, seed, years, start, file_format, disparities, quality, cpr):
     if isinstance(people, bool) or not isinstance(people, int):
         raise TypeError(f"people must be a whole number; got {people!r}")
-    if not 100 <= people <= _MAX_PEOPLE:
-        raise ValueError(f"people must be between 100 and {_MAX_PEOPLE:,}; got {people:,}")
+    if not MIN_PEOPLE <= people <= MAX_PEOPLE:
+        raise ValueError(f"people must be between {MIN_PEOPLE} and {MAX_PEOPLE:,}; got {people:,}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a whole number, 0 or more; got {seed!r}")
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 10:

@@ -25,6 +25,8 @@ from pcref.analytics.extract.schema import (
 GENERATOR_VERSION = "pcref-synth-v1"
 ORGANISATION_CODE = "RT5"
 FILE_FORMATS = ("csv", "parquet")
+MIN_PEOPLE = 100  # fewer leave most groups and teams empty
+MAX_PEOPLE = 99_999_999  # person ids have 8 digits
 BROAD_GROUPS = ("White", "Mixed", "Asian", "Black", "Other")
 WHITE_BRITISH = "White British"  # NHS code A, Census 2021 group 13
 TRUTH_GROUPS = (*BROAD_GROUPS, WHITE_BRITISH)
