@@ -235,6 +235,44 @@ def test_publishing_refuses_personal_details_and_then_appears_publicly(
     assert response.status_code == 302
 
 
+def test_a_draft_with_personal_details_is_mended_or_deleted_and_a_published_one_withdrawn(
+    trust, officer, signed_in, client
+):
+    submission = receive(trust, text="My son's diet was not asked about.")
+    staff = signed_in(officer)
+    theme = Theme.objects.filter(is_active=True).first()
+    entry_text = {"theme": theme.key, "service_team": "", "we_did": "Diet questions at admission."}
+    staff.post(
+        reverse("feedback_staff:you_said_we_did_new", args=[submission.pk]),
+        {**entry_text, "you_said": "Call me on 07700 900123, I am John Smith"},
+    )
+    entry = YouSaidWeDidEntry.objects.get()
+    review = reverse("feedback_staff:you_said_we_did_review", args=[entry.pk])
+    assert staff.post(review, {"action": "publish"}).status_code == 400
+    # the page says "edit it": it can be, here
+    blank = staff.post(review, {"action": "save", **entry_text, "you_said": ""})
+    assert blank.status_code == 400 and "Error: " in blank.content.decode()
+    mended = staff.post(review, {"action": "save", **entry_text, "you_said": "Ask about diet."})
+    assert mended.status_code == 302
+    entry.refresh_from_db()
+    assert entry.you_said == "Ask about diet." and entry.status == "draft"
+    edited = AuditEntry.objects.get(action="you_said_we_did.edited")
+    assert "07700" not in str(edited.changes) + str(edited.context)  # the log keeps no words
+    assert staff.post(review, {"action": "publish"}).status_code == 302
+    assert "Ask about diet." in client.get(reverse("feedback:you_said_we_did")).content.decode()
+    published_at = YouSaidWeDidEntry.objects.get().published_at
+    staff.post(review, {"action": "publish"})  # a second click changes nothing
+    assert YouSaidWeDidEntry.objects.get().published_at == published_at
+    assert AuditEntry.objects.filter(action="you_said_we_did.published").count() == 1
+    refused = staff.post(review, {"action": "delete"})
+    assert refused.status_code == 400 and "withdraw it first" in refused.content.decode()
+    assert staff.post(review, {"action": "withdraw"}).status_code == 302
+    assert "Ask about diet." not in client.get(reverse("feedback:you_said_we_did")).content.decode()
+    assert staff.post(review, {"action": "delete"}).status_code == 302
+    assert not YouSaidWeDidEntry.objects.exists()
+    assert AuditEntry.objects.filter(action="you_said_we_did.deleted").exists()
+
+
 def _group_cell(text: str, label: str) -> str:
     found = re.search(
         rf'{label}</td><td class="nhsuk-table__cell nhsuk-table__cell--numeric">([^<]*)<', text

@@ -441,9 +441,63 @@ def draft_you_said_we_did(
     return entry
 
 
+def _refuse_published(entry: YouSaidWeDidEntry) -> None:
+    if entry.status == YouSaidWeDidEntry.Status.PUBLISHED:
+        raise ValidationError(
+            _("A published entry cannot be changed or deleted: withdraw it first."),
+            code="published",
+        )
+
+
+@transaction.atomic
+def edit_you_said_we_did(
+    entry: YouSaidWeDidEntry,
+    *,
+    theme: Theme,
+    service_team: ServiceTeam | None,
+    you_said: str,
+    we_did: str,
+    by: User,
+) -> YouSaidWeDidEntry:
+    """Change an unpublished entry's text (to take out personal details the check found)."""
+    _refuse_published(entry)
+    before = {"theme": entry.theme.key, "service_team": str(entry.service_team_id or "")}
+    entry.theme, entry.service_team = theme, service_team
+    entry.you_said, entry.we_did = you_said, we_did
+    entry.full_clean()
+    entry.save()
+    # not the words: the log cannot be changed, and the old ones may hold personal details
+    audit.record(
+        action="you_said_we_did.edited",
+        by=by,
+        target=entry,
+        before=before,
+        after={"theme": theme.key, "service_team": str(entry.service_team_id or "")},
+        context={"text": "changed"},
+    )
+    return entry
+
+
+@transaction.atomic
+def delete_you_said_we_did(entry: YouSaidWeDidEntry, *, by: User) -> None:
+    """Delete an unpublished entry, text and all: a draft may hold the personal details that
+    stopped it being published, so the audit entry keeps its theme only."""
+    _refuse_published(entry)
+    audit.record(
+        action="you_said_we_did.deleted",
+        by=by,
+        target=entry,
+        before={"theme": entry.theme.key, "status": entry.status},
+    )
+    entry.delete()
+
+
 @transaction.atomic
 def publish_you_said_we_did(entry: YouSaidWeDidEntry, *, by: User) -> YouSaidWeDidEntry:
-    """Publish after a person approved the final text; refused while personal details remain."""
+    """Publish after a person approved the final text; refused while personal details remain.
+    Publishing a published entry again changes nothing (a second click, a resent form)."""
+    if entry.status == YouSaidWeDidEntry.Status.PUBLISHED:
+        return entry
     found = personal_details_in(entry.you_said, entry.we_did)
     if found:
         raise ValidationError(

@@ -311,26 +311,70 @@ def you_said_we_did_new(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def you_said_we_did_review(request, pk):
+    """Check an entry, then publish it; or change or delete it while unpublished (the check may
+    find personal details), or withdraw it once published."""
     entry = get_object_or_404(YouSaidWeDidEntry.objects.visible_to(request.user), pk=pk)
     if not request.user.has_perm(Perm.PUBLISH_YOU_SAID_WE_DID, entry.submissions.first()):
         raise PermissionDenied
-    found = services.personal_details_in(entry.you_said, entry.we_did)
+    action = request.POST.get("action", "publish") if request.method == "POST" else None
+    form = None
+    if entry.status != YouSaidWeDidEntry.Status.PUBLISHED:
+        form = YouSaidWeDidForm(
+            request.POST if action == "save" else None,
+            initial={
+                "theme": entry.theme.key,
+                "service_team": str(entry.service_team_id or ""),
+                "you_said": entry.you_said,
+                "we_did": entry.we_did,
+            },
+            organisation_id=entry.organisation_id,
+        )
     error = None
-    if request.method == "POST":
-        try:
-            services.publish_you_said_we_did(entry, by=request.user)
-        except ValidationError as problem:
-            error = " ".join(problem.messages)
-        else:
-            messages.success(request, _('Published on the "You said, we did" page.'))
-            return redirect("feedback_staff:you_said_we_did_list")
-    context = {"entry": entry, "found": found, "error": error}
+    if action is not None:
+        done = _change_entry(request, entry, action, form)
+        if isinstance(done, HttpResponse):
+            return done
+        error = done
+    found = services.personal_details_in(entry.you_said, entry.we_did)
+    context = {"entry": entry, "found": found, "error": error, "form": form}
     return render(
         request,
         "feedback/staff/you-said-we-did-review.jinja",
         context,
-        status=400 if error else 200,
+        status=400 if error or (form is not None and form.errors) else 200,
     )
+
+
+def _change_entry(request, entry, action: str, form) -> HttpResponse | str | None:
+    """Carry out the review page's action: a redirect when done, else the error to show."""
+    listing = redirect("feedback_staff:you_said_we_did_list")
+    try:
+        if action == "save":
+            if form is None or not form.is_valid():
+                return None  # the form shows its errors
+            data = form.cleaned_data
+            services.edit_you_said_we_did(
+                entry,
+                theme=data["theme"],
+                service_team=data["service_team"],
+                you_said=data["you_said"],
+                we_did=data["we_did"],
+                by=request.user,
+            )
+            return redirect("feedback_staff:you_said_we_did_review", pk=entry.pk)
+        if action == "delete":
+            services.delete_you_said_we_did(entry, by=request.user)
+            messages.success(request, _("Draft deleted."))
+            return listing
+        if action == "withdraw":
+            services.withdraw_you_said_we_did(entry, by=request.user)
+            messages.success(request, _("Withdrawn from the public page."))
+            return listing
+        services.publish_you_said_we_did(entry, by=request.user)
+    except ValidationError as problem:
+        return " ".join(problem.messages)
+    messages.success(request, _('Published on the "You said, we did" page.'))
+    return listing
 
 
 @require_safe
