@@ -158,6 +158,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite: a writer takes the lock when its transaction starts and others wait
+    # for it (up to 20 s), instead of failing with "database is locked" when two requests
+    # write at once, as a double click on Send did (a 503 although the feedback was stored).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -129,6 +129,9 @@ def test_the_honeypot_stores_nothing_but_looks_the_same(client, trust, walk_jour
     response = walk_journey(client, website="http://spam.example")
     assert response["Location"] == reverse("feedback:sent")
     assert not FeedbackSubmission.objects.exists()
+    # the reference shown is like a real one (FB-XXXX-XXXX): a program cannot tell it was caught
+    shown = client.get(reverse("feedback:sent")).content.decode()
+    assert re.search(r"FB-[A-Z2-9]{4}-[A-Z2-9]{4}", shown)
 
 
 def test_too_many_submissions_from_one_address_are_refused(trust, walk_journey, settings):
@@ -208,3 +211,17 @@ def test_any_other_details_need_an_any_other_choice(client, trust):
         {"ethnic_group": "asian-indian", "ethnic_group_details": "x"},
     )
     assert "ethnic group to describe it, or leave this empty" in response.content.decode()
+
+
+def test_a_head_request_is_answered_like_get(client, trust):
+    # link checkers and proxies ask with HEAD; the form pages refused it with 405
+    for url in (step_url("who"), check_url(), reverse("involvement:sign_up")):
+        response = client.head(url)
+        assert response.status_code in (200, 302), (url, response.status_code)
+
+
+def test_the_phone_box_says_its_inputmode_once(client, trust):
+    client.post(step_url("reply"), {"wants_reply": "yes"})
+    page = client.get(step_url("contact")).content.decode()
+    (phone,) = re.findall(r"<input[^>]*id=\"id_phone\"[^>]*>", page)
+    assert phone.count("inputmode=") == 1, phone  # twice is invalid HTML

@@ -72,7 +72,7 @@ def field_params(bound_field: forms.BoundField, **overrides) -> dict:
         "attributes": {
             key: value
             for key, value in widget.attrs.items()
-            if key in {"dir", "lang", "inputmode", "pattern"}
+            if key in {"dir", "lang", "pattern"}  # inputmode: the input macro's own parameter
         },
     }
     value = bound_field.value()

@@ -45,7 +45,7 @@ def _refreshing(request, response, running: bool):
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def upload(request):
     require_perm(request, Perm.UPLOAD_EXTRACTS, None)
     posted = request.method == "POST"

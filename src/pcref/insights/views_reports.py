@@ -40,7 +40,7 @@ def report_list(request):
     return render(request, "insights/staff/reports.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report_new(request):
     require_perm(request, Perm.MAKE_REPORTS, None)
     choices = reports.report_choices(request.user)

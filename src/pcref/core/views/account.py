@@ -39,7 +39,7 @@ def _with_next(url_name: str, next_url: str) -> str:
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request):
     if request.user.is_authenticated and request.user.is_verified():
         return redirect(_next_url(request))
@@ -58,7 +58,7 @@ def sign_in(request):
 
 
 @second_factor_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify(request):
     if request.user.is_verified():
         return redirect(_next_url(request))
@@ -85,7 +85,7 @@ def _qr_code(device: TOTPDevice) -> Markup:
 
 
 @second_factor_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def two_factor_setup(request):
     # Someone who only knows the password must not replace the second factor.
     if services.confirmed_totp_device(request.user) and not request.user.is_verified():
@@ -115,7 +115,7 @@ def two_factor_setup(request):
     return render(request, "core/account/two-factor-setup.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def backup_codes(request):
     if request.method == "POST":
         request.session[BACKUP_CODES_SESSION_KEY] = services.regenerate_backup_codes(
@@ -138,7 +138,7 @@ def account(request):
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_out(request):
     if request.method == "POST":
         if request.user.is_authenticated:

@@ -58,7 +58,7 @@ def organisation_detail(request, pk):
     return render(request, "core/staff/organisation-detail.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def organisation_edit(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
     require_perm(request, Perm.CHANGE_ORGANISATION, organisation)
@@ -79,7 +79,7 @@ def organisation_edit(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def service_team_add(request, pk):
     organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
     require_perm(request, Perm.MANAGE_SERVICE_TEAMS, organisation)
@@ -100,7 +100,7 @@ def service_team_add(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def service_team_edit(request, pk):
     team = get_object_or_404(ServiceTeam.objects.visible_to(request.user), pk=pk)
     require_perm(request, Perm.MANAGE_SERVICE_TEAMS, team)
@@ -134,7 +134,7 @@ def staff_list(request):
     return render(request, "core/staff/staff-list.jinja", {"users": users})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def staff_add(request):
     require_perm(request, Perm.MANAGE_STAFF, request.user.organisation)
     form = StaffUserForm(request.POST or None)
@@ -167,7 +167,7 @@ def staff_add(request):
     return render(request, "core/staff/staff-add.jinja", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def staff_roles(request, pk):
     person = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     require_perm(request, Perm.MANAGE_STAFF, request.user.organisation)

@@ -12,6 +12,7 @@ from pcref.core import queries as core_queries
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import ConfirmForm, use_easy_read
 from pcref.feedback.journey import SENT_KEY, STEPS, STEPS_BY_SLUG, Journey
+from pcref.feedback.models import new_reference
 
 
 def client_address(request) -> str:
@@ -60,7 +61,7 @@ def _form_kwargs(step, trust):
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step(request, slug):
     trust = _trust_or_404()
     current = STEPS_BY_SLUG.get(slug)
@@ -110,7 +111,7 @@ def _after_step(request, journey, current):
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def check(request):
     trust = _trust_or_404()
     journey = Journey(request.session)
@@ -125,7 +126,7 @@ def check(request):
     if request.method == "POST" and form.is_valid():
         if form.is_spam() or journey.is_spam:
             journey.finish()  # programs get the same answer as people, and nothing is stored
-            request.session[SENT_KEY] = "FB-" + journey.token[:4].upper()
+            request.session[SENT_KEY] = new_reference()  # looks like any other: nothing to tell
             return redirect("feedback:sent")
         address = client_address(request)
         if services.over_rate_limit(address):

@@ -258,7 +258,7 @@ def contact(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def reply(request, pk):
     submission = _submission(request, pk)
     require_perm(request, Perm.HANDLE_FEEDBACK, submission)
@@ -276,7 +276,7 @@ def reply(request, pk):
     return render(request, "feedback/staff/reply.jinja", {"submission": submission, "form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def you_said_we_did_new(request, pk):
     submission = _submission(request, pk)
     require_perm(request, Perm.PUBLISH_YOU_SAID_WE_DID, submission)
@@ -309,7 +309,7 @@ def you_said_we_did_new(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def you_said_we_did_review(request, pk):
     """Check an entry, then publish it; or change or delete it while unpublished (the check may
     find personal details), or withdraw it once published."""
@@ -386,7 +386,7 @@ def you_said_we_did_list(request):
     return render(request, "feedback/staff/you-said-we-did-list.jinja", {"entries": entries})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def submit_on_behalf(request):
     """A partner organisation records feedback for someone, or from a listening event."""
     require_perm(request, Perm.SUBMIT_ON_BEHALF, None)

@@ -85,7 +85,7 @@ def _group_form(request, **kwargs):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def group_new(request):
     require_perm(request, Perm.MANAGE_GROUPS, None)
     initial = {"kind": GovernanceGroup.Kind.STEERING_GROUP}
@@ -142,7 +142,7 @@ def _member_form(request, group, **kwargs):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_new(request, pk):
     group = _group(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, group)
@@ -157,7 +157,7 @@ def member_new(request, pk):
     return _render_form(request, "governance/staff/member-form.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def member_edit(request, pk):
     member = get_object_or_404(
         GroupMember.objects.filter(group__in=_visible_groups(request).values("pk")).select_related(
@@ -179,7 +179,7 @@ def member_edit(request, pk):
     return _render_form(request, "governance/staff/member-form.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_new(request, pk):
     group = _group(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, group)
@@ -224,7 +224,7 @@ def meeting(request, pk):
     return render(request, "governance/staff/meeting.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def paper_new(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
@@ -254,7 +254,7 @@ def paper(request, pk):
     return files.download(paper)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def attendance(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
@@ -275,7 +275,7 @@ def attendance(request, pk):
     return _render_form(request, "governance/staff/meeting-attendance.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def minutes(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
@@ -301,7 +301,7 @@ def minutes(request, pk):
     return _render_form(request, "governance/staff/meeting-minutes.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def decision_new(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
@@ -333,7 +333,7 @@ def decision_new(request, pk):
     return _render_form(request, "governance/staff/decision-form.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def log_item_new(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
@@ -351,7 +351,7 @@ def log_item_new(request, pk):
     return _render_form(request, "governance/staff/log-item-form.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def log_item_done(request, pk):
     item = get_object_or_404(
         LogItem.objects.filter(

@@ -89,7 +89,7 @@ def resources(request):
     return render(request, "governance/staff/resources.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def resource_new(request):
     _require_editor(request)
     form = ResourceForm(
@@ -109,7 +109,7 @@ def resource_new(request):
     return render(request, "governance/staff/resources-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def resource_edit(request, pk):
     resource = _resource(request, pk)
     form = ResourceForm(
@@ -127,7 +127,7 @@ def resource_edit(request, pk):
     return render(request, "governance/staff/resources-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def resource_remove(request, pk):
     """A page that asks first; the POST removes the link."""
     resource = _resource(request, pk)

@@ -57,7 +57,7 @@ def plans(request):
     return render(request, "governance/staff/plans.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def plan_new(request):
     require_perm(request, Perm.MANAGE_PLANS, None)
     form = PlanForm(
@@ -149,7 +149,7 @@ def _action_form(request, plan, **kwargs):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def action_new(request, pk):
     plan = _plan(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, plan)
@@ -209,7 +209,7 @@ def action(request, pk):
     return render(request, "governance/staff/action.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def action_edit(request, pk):
     action = _action(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, action)
@@ -228,7 +228,7 @@ def action_edit(request, pk):
     return render(request, "governance/staff/action-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def progress_new(request, pk):
     action = _action(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, action)
@@ -256,7 +256,7 @@ def progress_new(request, pk):
     return render(request, "governance/staff/progress-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def rag_override(request, pk):
     action = _action(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, action)
@@ -282,7 +282,7 @@ def rag_override(request, pk):
     return render(request, "governance/staff/rag-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def milestone_new(request, pk):
     action = _action(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, action)
@@ -298,7 +298,7 @@ def milestone_new(request, pk):
     return render(request, "governance/staff/milestone-form.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def milestone_done(request, pk):
     milestone = get_object_or_404(
         Milestone.objects.filter(
@@ -325,7 +325,7 @@ def milestone_done(request, pk):
     return render(request, "governance/staff/milestone-done.jinja", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def measure_new(request, pk):
     action = _action(request, pk)
     require_perm(request, Perm.MANAGE_PLANS, action)

@@ -48,7 +48,7 @@ def events(request):
     return render(request, "involvement/staff/events.jinja", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def event_new(request):
     require_perm(request, Perm.MANAGE_EVENTS, None)
     form = _form(request, request.POST if request.method == "POST" else None)
@@ -70,7 +70,7 @@ def event_new(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def event_edit(request, pk):
     event = _event(request, pk, Perm.MANAGE_EVENTS)
     if request.method == "POST":

@@ -85,7 +85,7 @@ def _payment_form(request, data=None):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def payment_new(request):
     require_perm(request, Perm.RECORD_PAYMENTS, None)
     form = _payment_form(request, request.POST if request.method == "POST" else None)
@@ -136,7 +136,7 @@ def payment_paid(request, pk):
     return redirect("involvement_staff:payments")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def rates(request):
     require_perm(request, Perm.VIEW_PAYMENTS, None)
     can_set = request.user.has_perm(Perm.SET_RATES, None)

@@ -39,7 +39,7 @@ def start(request):
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_up(request):
     trust = _trust_or_404()
     form = SignUpForm(request.POST if request.method == "POST" else None)
@@ -83,7 +83,7 @@ def _withdraw_path(token: str) -> str:
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, token):
     """GET asks; only the button (a POST) withdraws. An unknown link gets a 404."""
     registration = services.registration_for_token(token)

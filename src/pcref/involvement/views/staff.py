@@ -93,7 +93,7 @@ def contact(request, pk):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, pk):
     registration = _registration(request, pk)
     require_perm(request, Perm.WITHDRAW_ON_REQUEST, registration)
@@ -119,7 +119,7 @@ def opportunities(request):
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def opportunity_new(request):
     require_perm(request, Perm.MANAGE_OPPORTUNITIES, None)
     form = OpportunityForm(request.POST if request.method == "POST" else None)
@@ -132,7 +132,7 @@ def opportunity_new(request):
     return render(request, "involvement/staff/opportunity-form.jinja", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def opportunity(request, pk):
     opportunity = _opportunity(request, pk)
     scoped = InvolvementRegistration.objects.visible_to(request.user)
