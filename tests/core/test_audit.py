@@ -153,6 +153,12 @@ def test_administrator_can_search_the_audit_log(trust, make_staff, signed_in):
     assert "organisation.created" not in text
     empty = client.get(reverse("core_staff:audit_log"), {"record": "no such record"})
     assert "0 entries" in empty.content.decode()
+    for dates, said in (
+        ({"date_from": "2026-11-27", "date_to": "2026-01-01"}, "same as or after the From"),
+        ({"date_from": "2026-02-31"}, "Enter a valid date"),
+    ):
+        refused = client.get(reverse("core_staff:audit_log"), dates).content.decode()
+        assert said in refused and "0 entries" in refused, dates  # not every entry listed
 
 
 def test_audit_log_shows_only_the_administrators_own_organisation(

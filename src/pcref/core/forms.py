@@ -164,3 +164,10 @@ class AuditSearchForm(forms.Form):
     date_to = forms.DateField(
         label=_("To (YYYY-MM-DD)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("To: the date must be the same as or after the From date"))
+        return data

@@ -189,6 +189,8 @@ def audit_log(request):
     entries = queries.audit_entries_for(request.user)
     if form.is_valid():
         entries = queries.search_audit(entries, form.cleaned_data)
+    elif form.is_bound:  # a search that cannot be done shows its error, not every entry
+        entries = entries.none()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
