@@ -4,12 +4,13 @@ finance, withdrawal, who may do what, two trusts, bad input and audit."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from pcref.core import services as core_services
 from pcref.core.models import AuditEntry
@@ -220,6 +221,22 @@ def test_rates_apply_only_on_the_dates_they_are_valid(set_rate, pay):
             pay(rate=rate, activity_on=day)
         assert "does not apply on" in refused.value.message_dict["rate"][0]
     assert InvolvementPayment.objects.count() == 3
+
+
+def test_a_payment_is_for_an_activity_that_happened_and_paid_after_it(set_rate, pay):
+    rate, today = set_rate(), timezone.localdate()
+    for changes, field, said in (
+        ({"activity_on": today + timedelta(days=1)}, "activity_on", "cannot be in the future"),
+        ({"paid_on": date(2025, 6, 9)}, "paid_on", "cannot be before the activity"),
+        ({"paid_on": today + timedelta(days=1)}, "paid_on", "cannot be in the future"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            pay(rate=rate, **changes)
+        assert said in refused.value.message_dict[field][0], changes
+    assert not InvolvementPayment.objects.exists()
+    payment = pay(rate=rate, paid_on=date(2025, 6, 10))  # paid on the day: fine
+    with pytest.raises(ValidationError):
+        services.mark_paid(payment, date(2025, 6, 1), by=payment.created_by)
 
 
 def test_a_later_change_of_rate_never_changes_a_recorded_payment(set_rate, pay):

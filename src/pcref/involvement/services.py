@@ -821,6 +821,7 @@ def record_payment(
         raise ValidationError({"meeting": _("Choose a meeting from the list")})
     if payment.activity_on is None:
         raise ValidationError({"activity_on": _("Enter the date of the activity")})
+    _check_payment_dates(payment.activity_on, payment.paid_on)
     payment.amount_pence = _payment_amount(payment, data)
     payment.full_clean()
     payment.save()
@@ -836,6 +837,19 @@ def record_payment(
     return payment
 
 
+def _check_payment_dates(activity_on: date, paid_on: date | None) -> None:
+    """A payment is for an activity that happened, and paid on or after it, not in future."""
+    today = timezone.localdate()
+    if activity_on > today:
+        raise ValidationError(
+            {"activity_on": _("The activity cannot be in the future: record it once it happened")}
+        )
+    if paid_on is not None and paid_on < activity_on:
+        raise ValidationError({"paid_on": _("The date it was paid cannot be before the activity")})
+    if paid_on is not None and paid_on > today:
+        raise ValidationError({"paid_on": _("The date it was paid cannot be in the future")})
+
+
 @transaction.atomic
 def mark_paid(payment: InvolvementPayment, paid_on: date, *, by: User) -> InvolvementPayment:
     """Finance paid a recorded payment, voucher or expenses on a date."""
@@ -843,6 +857,7 @@ def mark_paid(payment: InvolvementPayment, paid_on: date, *, by: User) -> Involv
         raise PermissionDenied
     if payment.kind == InvolvementPayment.Kind.RECOGNITION:
         raise ValidationError({"paid_on": _("Recognition without payment has no date it was paid")})
+    _check_payment_dates(payment.activity_on, paid_on)
     before = {"paid_on": payment.paid_on}
     payment.paid_on = paid_on
     payment.save(update_fields=["paid_on", "updated_at"])
