@@ -225,3 +225,12 @@ def test_the_phone_box_says_its_inputmode_once(client, trust):
     page = client.get(step_url("contact")).content.decode()
     (phone,) = re.findall(r"<input[^>]*id=\"id_phone\"[^>]*>", page)
     assert phone.count("inputmode=") == 1, phone  # twice is invalid HTML
+
+
+def test_a_form_sent_without_its_security_token_gets_the_page_in_the_persons_language(trust):
+    checking = Client(enforce_csrf_checks=True)
+    response = checking.post(step_url("who", "ur"), {"respondent_type": "carer"})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert 'lang="ur"' in page and 'dir="rtl"' in page and "nhsuk-header" in page
+    assert "CSRF verification failed" not in page

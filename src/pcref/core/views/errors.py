@@ -40,6 +40,13 @@ def forbidden(request, exception=None):
     return _error(request, "core/errors/403.jinja", 403)
 
 
+def csrf_failure(request, reason=""):
+    """A form sent without its security token (cookies blocked, or the page left open past
+    the session): the branded page in the person's language, which says to go back and try
+    again, instead of Django's plain English one."""
+    return _error(request, "core/errors/400.jinja", 403)
+
+
 def not_found(request, exception=None):
     return _error(request, "core/errors/404.jinja", 404)
 
