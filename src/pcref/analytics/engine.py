@@ -1650,5 +1650,24 @@ def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     parquet, csv = out_dir / "results.parquet", out_dir / "results.csv"
     pq.write_table(table, parquet)
-    pacsv.write_csv(table, csv)
+    pacsv.write_csv(_spreadsheet_safe(table), csv)
     return parquet, csv
+
+
+# Text a spreadsheet would run as a formula (safe_export.FORMULA_STARTS, after leading spaces).
+_FORMULA = "^[^\\S\\t\\r]*[=+\\-@\\t\\r\uff1d\uff0b\uff0d\uff20]"
+
+
+def _spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """The table for results.csv: text cells a spreadsheet would run as a formula (an
+    organisation or team code "=1+1" from the extract) get a ' in front, as every other export
+    does (`text.safe_export.spreadsheet_safe`); results.parquet keeps the values as they are."""
+    for index, column_field in enumerate(table.schema):
+        if column_field.type != pa.string():
+            continue
+        column = table.column(index)
+        risky = pc.fill_null(pc.match_substring_regex(column, _FORMULA), False)
+        if pc.any(risky).as_py():
+            safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+            table = table.set_column(index, column_field, safe)
+    return table

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -376,6 +377,19 @@ def test_write_results_writes_parquet_and_csv(dataset, tmp_path):
     assert np.isclose(read.loc[read["group_scheme"] == "all", "value"], 37.5).any()
     with pytest.raises(ValueError, match="table must have the results columns"):
         write_results(table.drop_columns(["spc_variation"]), tmp_path / "bad")
+
+
+def test_results_csv_cannot_run_a_formula_and_parquet_keeps_the_value(dataset, tmp_path):
+    # an organisation code "=1+1" in the extract reaches the results: a spreadsheet opening
+    # results.csv would run it; report.csv and every other export already put ' in front
+    table = run_metrics(dataset, metrics=["ACC2"], periods=["financial_year"])
+    organisation = table.schema.get_field_index("organisation")
+    codes = ["=1+1" if code != "all" else code for code in table.column(organisation).to_pylist()]
+    table = table.set_column(organisation, "organisation", pa.array(codes, pa.string()))
+    parquet, csv = write_results(table, tmp_path / "out")
+    written = pd.read_csv(csv, keep_default_na=False)["organisation"]
+    assert "=1+1" not in set(written) and "'=1+1" in set(written)
+    assert "=1+1" in pq.read_table(parquet).column("organisation").to_pylist()
 
 
 def test_every_referral_before_the_period_is_left_out(dataset):
