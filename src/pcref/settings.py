@@ -162,9 +162,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's SQLite: a writer takes the lock when its transaction starts and others wait
     # for it (up to 20 s), instead of failing with "database is locked" when two requests
     # write at once, as a double click on Send did (a 503 although the feedback was stored).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE"
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 CSRF_FAILURE_VIEW = "pcref.core.views.errors.csrf_failure"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import stat
+import time
 
 import duckdb
 import pytest
@@ -129,6 +131,21 @@ def test_parquet_files_have_typed_columns_and_the_values_given(
     assert sum(row["population"] for row in population) == sum(
         int(row["population"]) for row in valid_rows()["population"]
     )
+
+
+def test_an_ingest_removes_the_folder_a_killed_ingest_left_a_day_ago(
+    make_extract, datasets_dir, extract_date
+):
+    # SIGKILL or a power cut leaves .ingest-*; one still in use by another ingest is kept
+    datasets_dir.mkdir(parents=True)
+    abandoned, running = datasets_dir / ".ingest-killed", datasets_dir / ".ingest-running"
+    for folder in (abandoned, running):
+        folder.mkdir()
+        (folder / "mhs001_patients.parquet").write_bytes(b"half")
+    day_ago = time.time() - 25 * 3600
+    os.utime(abandoned, (day_ago, day_ago))
+    assert ingest(make_extract(), datasets_dir, extract_date=extract_date).ok
+    assert not abandoned.exists() and running.exists()
 
 
 def test_a_second_ingest_is_version_2_and_the_first_is_unchanged(

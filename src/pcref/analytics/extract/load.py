@@ -21,6 +21,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -365,6 +366,24 @@ def _typed_select(staged: StagedTable | None, table: schema.Table) -> str:
     return f"SELECT {', '.join(expressions)} FROM {staged.relation} AS t {' '.join(joins)}{order}"
 
 
+# An ingest writes its version in a temporary folder and removes it if anything fails; only a
+# process killed outright (SIGKILL, a power cut) leaves one. None is still in use after a day:
+# a national extract writes in minutes.
+ABANDONED_AFTER_SECONDS = 24 * 3600
+
+
+def _remove_abandoned_staging(datasets_dir: Path) -> None:
+    """Remove the temporary folders of ingests killed part way, a day or more ago."""
+    now = time.time()
+    for folder in datasets_dir.glob(".ingest-*"):
+        try:
+            abandoned = now - folder.stat().st_mtime >= ABANDONED_AFTER_SECONDS
+        except FileNotFoundError:  # another ingest finished with it just now
+            continue
+        if abandoned and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _write_version(
     validation: Validation,
     datasets_dir: Path,
@@ -374,6 +393,7 @@ def _write_version(
 ) -> DatasetVersion:
     created = not datasets_dir.exists()
     datasets_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(datasets_dir)
     try:
         staging = Path(tempfile.mkdtemp(prefix=".ingest-", dir=datasets_dir))
     except BaseException:
