@@ -8,9 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -101,20 +99,6 @@ def role_groups(roles: Iterable[Role]) -> list[Group]:
     return [Group.objects.get_or_create(name=str(Role(role)))[0] for role in roles]
 
 
-def _check_roles(organisation: Organisation, roles: Iterable[Role]) -> None:
-    """A partner user is someone of a partner organisation with that one role: on a trust's
-    account, or beside a staff role, the permission rules would contradict each other."""
-    roles = set(roles)
-    if Role.PARTNER_USER not in roles:
-        return
-    if organisation.kind == Organisation.Kind.NHS_TRUST:
-        raise ValidationError(
-            {"roles": _("Partner user is for people of partner organisations, not of a trust")}
-        )
-    if len(roles) > 1:
-        raise ValidationError({"roles": _("A partner user has no other role")})
-
-
 @transaction.atomic
 def create_staff_user(
     organisation: Organisation,
@@ -128,8 +112,6 @@ def create_staff_user(
     by: Actor,
 ) -> User:
     """A new staff account. Without a password it can only sign in through single sign-on."""
-    roles = list(roles)
-    _check_roles(organisation, roles)
     user = User(
         organisation=organisation,
         username=username,
@@ -162,8 +144,6 @@ def create_staff_user(
 
 @transaction.atomic
 def set_roles(user: User, roles: Iterable[Role], *, by: Actor) -> User:
-    roles = list(roles)
-    _check_roles(user.organisation, roles)
     before = {"roles": {str(role) for role in user.roles}}
     user.groups.set(role_groups(roles))
     user.__dict__.pop("roles", None)
