@@ -84,7 +84,8 @@ def _guarded(handler, stopped: str):
 
 
 def _folder_problem(path: Path, option: str) -> str | None:
-    """Why a folder the command will write into cannot be used, or None. Checked before any
+    """Why a folder the command will write into cannot be used, or None; it is made if missing
+    and a file is tried in it. Checked before any
     work: a run should not compute for minutes and then fail on where to write."""
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is None or not existing.is_dir():

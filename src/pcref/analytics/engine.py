@@ -1654,19 +1654,20 @@ def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
     return parquet, csv
 
 
-# Text a spreadsheet would run as a formula (safe_export.FORMULA_STARTS, after leading spaces).
-_FORMULA = "^[^\\S\\t\\r]*[=+\\-@\\t\\r\uff1d\uff0b\uff0d\uff20]"
-
-
 def _spreadsheet_safe(table: pa.Table) -> pa.Table:
     """The table for results.csv: text cells a spreadsheet would run as a formula (an
     organisation or team code "=1+1" from the extract) get a ' in front, as every other export
     does (`text.safe_export.spreadsheet_safe`); results.parquet keeps the values as they are."""
+    # the rule of `spreadsheet_safe` (leading spaces, then one of FORMULA_STARTS) as a regular
+    # expression for Arrow; imported here, as safe_export brings openpyxl
+    from pcref.analytics.text.safe_export import FORMULA_STARTS
+
+    formula = "^[^\\S\t\r]*[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "]"
     for index, column_field in enumerate(table.schema):
         if column_field.type != pa.string():
             continue
         column = table.column(index)
-        risky = pc.fill_null(pc.match_substring_regex(column, _FORMULA), False)
+        risky = pc.fill_null(pc.match_substring_regex(column, formula), False)
         if pc.any(risky).as_py():
             safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
             table = table.set_column(index, column_field, safe)

@@ -291,14 +291,10 @@ def you_said_we_did_new(request, pk):
         organisation_id=submission.organisation_id,
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         entry = services.draft_you_said_we_did(
             organisation=submission.organisation,
             submissions=[submission],
-            theme=data["theme"],
-            service_team=data["service_team"],
-            you_said=data["you_said"],
-            we_did=data["we_did"],
+            **form.cleaned_data,  # theme, service_team, you_said, we_did
             by=request.user,
         )
         return redirect("feedback_staff:you_said_we_did_review", pk=entry.pk)
@@ -352,15 +348,7 @@ def _change_entry(request, entry, action: str, form) -> HttpResponse | str | Non
         if action == "save":
             if form is None or not form.is_valid():
                 return None  # the form shows its errors
-            data = form.cleaned_data
-            services.edit_you_said_we_did(
-                entry,
-                theme=data["theme"],
-                service_team=data["service_team"],
-                you_said=data["you_said"],
-                we_did=data["we_did"],
-                by=request.user,
-            )
+            services.edit_you_said_we_did(entry, **form.cleaned_data, by=request.user)
             return redirect("feedback_staff:you_said_we_did_review", pk=entry.pk)
         if action == "delete":
             services.delete_you_said_we_did(entry, by=request.user)
