@@ -89,6 +89,7 @@ def test_a_metric_page_with_charts_is_interactive_under_the_policy(
     page.goto("/staff/insights/dashboard/")
     page.get_by_role("link", name="People detained under the Mental Health Act").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("People detained")
+    page.wait_for_load_state("load")  # every figure parsed before they are counted
     figures = page.locator("figure.pcref-chart__figure")
     count = figures.count()
     assert count >= 3
