@@ -160,6 +160,27 @@ def test_case_handling_from_received_to_closed_is_audited(trust, officer, ward, 
         assert audited(action_name, submission), action_name
 
 
+def test_an_action_form_sent_twice_adds_one_action(trust, officer, signed_in):
+    submission = receive(trust)
+    client = signed_in(officer)
+    page = client.get(reverse("feedback_staff:case", args=[submission.pk])).content.decode()
+    key = re.search(r'name="action-once" value="([0-9a-f-]{36})"', page).group(1)
+    action = {
+        "action-once": key,
+        "action-description": "Talk to the ward manager",
+        "action-owner": str(officer.pk),
+        "action-due_date": "2026-12-31",
+    }
+    url = reverse("feedback_staff:add_action", args=[submission.pk])
+    assert client.post(url, action).status_code == 302
+    again = client.post(url, action)
+    assert again.status_code == 400
+    assert "nothing was recorded a second time" in again.content.decode()
+    assert submission.actions.count() == 1
+    added = AuditEntry.objects.filter(action="feedback.action_added", target_id=str(submission.pk))
+    assert added.count() == 1
+
+
 def test_contact_details_are_on_their_own_page_and_each_look_is_audited(trust, officer, signed_in):
     submission = receive(
         trust, wants_reply=True, preferred_method="email", email="person@example.com", consent=True

@@ -4,6 +4,7 @@ finance, withdrawal, who may do what, two trusts, bad input and audit."""
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -165,6 +166,29 @@ def test_an_administrator_sets_a_rate_on_the_rates_page(admin, signed_in):
     assert rate.amount_pence == 15000 and rate.unit == "day" and rate.created_by == admin
     page = client.get(reverse("involvement_staff:rates")).content.decode()
     assert "Co-production workshop" in page and "£150.00" in page and "1 April 2025" in page
+
+
+def _once_key(page: str) -> str:
+    match = re.search(r'name="once" value="([0-9a-f-]{36})"', page)
+    assert match, "the form carries no one-time key"
+    return match.group(1)
+
+
+def test_a_payment_form_sent_twice_records_one_payment(steering, signed_in, person, set_rate):
+    rate = set_rate()
+    client = signed_in(steering)
+    url = reverse("involvement_staff:payment_new")
+    key = _once_key(client.get(url).content.decode())
+    assert _once_key(client.get(url).content.decode()) != key  # each showing has its own
+    data = {**PAYMENT_FORM, "registration": str(person.pk), "rate": str(rate.pk), "once": key}
+    # A refused send does not use the key up: the corrected form goes through once.
+    refused = client.post(url, {**data, "units": "0"})
+    assert refused.status_code == 400 and _once_key(refused.content.decode()) == key
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data)
+    assert again.status_code == 400
+    assert "nothing was recorded a second time" in again.content.decode()
+    assert InvolvementPayment.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -256,7 +256,7 @@ def test_a_bad_opportunity_names_the_field_and_saves_nothing(
         **changes,
     }
     response = client.post(reverse("involvement_staff:opportunity_new"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert message in page and f'href="#id_{field}' in page
     assert not InvolvementOpportunity.objects.exists()

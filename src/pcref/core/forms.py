@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from pcref.core.models import Organisation, ServiceTeam, User
+from pcref.core.once import ALREADY_SENT, AlreadySent, once
 from pcref.core.roles import ROLE_LABELS, Role
 from pcref.core.services import ORGANISATION_FIELDS, SERVICE_TEAM_FIELDS
 
@@ -25,11 +26,19 @@ def add_validation_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def call_service(form: forms.Form, change) -> bool:
+def call_service(form: forms.Form, change, *, by=None) -> bool:
     """Run a service (`change`, no arguments); when it refuses with a ValidationError, put the
-    error on the form and return False. Nothing is saved then: services are atomic."""
+    error on the form and return False. Nothing is saved then: services are atomic.
+
+    A form with a one-time key (`pcref.core.once.OnceField`) is acted on once: `by`, the person
+    sending it, is then needed, and a second send of the same form gets a form error instead.
+    """
     try:
-        change()
+        with once(form.cleaned_data.get("once"), by=by):
+            change()
+    except AlreadySent:
+        form.add_error(None, ALREADY_SENT)
+        return False
     except ValidationError as error:
         add_validation_error(form, error)
         return False

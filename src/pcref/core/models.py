@@ -268,3 +268,19 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only: they cannot be deleted")
+
+
+class SentForm(models.Model):
+    """The one-time key of a staff form that has been acted on (`pcref.core.once`).
+
+    Each rendered form carries a new key; saving the key with the record it made, in the same
+    transaction, means a second send of the same form (a double click, a resent page, two tabs)
+    finds the key taken and makes nothing. The unique key holds even for two sends at once.
+    """
+
+    key = models.UUIDField(primary_key=True)
+    sent_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.key)

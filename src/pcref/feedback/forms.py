@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pcref.core.forms import EMAIL_MAX_LENGTH
 from pcref.core.models import Organisation, ServiceTeam, User
+from pcref.core.once import OnceField
 from pcref.core.reference import ethnic_group_choices, takes_details
 from pcref.feedback.models import ContactDetails, FeedbackSubmission, Theme
 
@@ -525,6 +526,7 @@ class StatusForm(forms.Form):
 
 
 class ActionForm(forms.Form):
+    once = OnceField()
     description = forms.CharField(
         label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pcref.core.once import OnceField
 from pcref.feedback.models import Theme
 from pcref.governance import measures
 from pcref.governance.models import (
@@ -20,6 +21,7 @@ DATE_ERRORS = {"invalid": _("Enter a real date, like 2026-03-31")}
 
 
 class PlanForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Title"),
         max_length=200,
@@ -92,6 +94,7 @@ class EntryChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ActionForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Title"), max_length=200, error_messages={"required": _("Enter a title")}
     )
@@ -181,6 +184,7 @@ class ActionForm(forms.Form):
 
 
 class ProgressUpdateForm(forms.Form):
+    once = OnceField()
     text = forms.CharField(
         label=_("What progress has been made?"),
         help_text=_(
@@ -265,6 +269,7 @@ class RAGOverrideForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Milestone"),
         max_length=200,
@@ -290,6 +295,7 @@ NUMBER_ERRORS = {"invalid": _("Enter a number, like 2.5")}
 
 
 class MeasureForm(forms.Form):
+    once = OnceField()
     metric_id = forms.ChoiceField(
         label=_("Metric"),
         choices=(),

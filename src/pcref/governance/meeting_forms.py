@@ -4,6 +4,7 @@ minutes, a decision (which may create a plan action) and the action log."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pcref.core.once import OnceField
 from pcref.governance.forms import DATE_ERRORS, ActionForm
 from pcref.governance.meetings import attendance_field
 from pcref.governance.models import Attendance, GovernanceGroup, GroupMember
@@ -15,6 +16,7 @@ class WorkstreamChoiceField(forms.ModelChoiceField):
 
 
 class GroupForm(forms.Form):
+    once = OnceField()
     name = forms.CharField(
         label=_("Name"),
         max_length=200,
@@ -69,6 +71,7 @@ class GroupForm(forms.Form):
 
 
 class MemberForm(forms.Form):
+    once = OnceField()
     name = forms.CharField(
         label=_("Name"), max_length=200, error_messages={"required": _("Enter the member's name")}
     )
@@ -127,6 +130,7 @@ class MemberForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
+    once = OnceField()
     held_on = forms.DateField(
         label=_("Date of the meeting (YYYY-MM-DD)"),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -142,6 +146,7 @@ class MeetingForm(forms.Form):
 
 
 class PaperForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Title of the paper"),
         max_length=200,
@@ -250,6 +255,7 @@ class DecisionForm(ActionForm):
 
 
 class LogItemForm(forms.Form):
+    once = OnceField()
     text = forms.CharField(
         label=_("What is to be done"),
         max_length=5000,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from pcref.core.forms import EMAIL_MAX_LENGTH
+from pcref.core.once import OnceField
 from pcref.core.presenters import date_only
 from pcref.core.reference import ethnic_group_choices, takes_details
 from pcref.feedback.forms import HoneypotMixin, PersonTextField
@@ -157,6 +158,7 @@ class RegisterFilterForm(forms.Form):
 
 
 class OpportunityForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Title"),
         max_length=200,
@@ -215,6 +217,7 @@ class MatchStatusForm(forms.Form):
 
 
 class PartnerContactForm(forms.Form):
+    once = OnceField()
     name = forms.CharField(
         label=_("Name"), max_length=200, error_messages={"required": _("Enter the person's name")}
     )
@@ -243,6 +246,7 @@ class PartnerContactForm(forms.Form):
 
 
 class PartnerAgreementForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=_("Title"), max_length=200, error_messages={"required": _("Enter a title")}
     )
@@ -309,6 +313,7 @@ class EventFilterForm(forms.Form):
 
 
 class EventForm(forms.Form):
+    once = OnceField()
     kind = forms.ChoiceField(
         label=_("Kind of activity"),
         choices=EngagementEvent.Kind.choices,
@@ -467,6 +472,7 @@ class RateForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
+    once = OnceField()
     registration = forms.ChoiceField(
         label=_("Person on the register"),
         widget=forms.Select,

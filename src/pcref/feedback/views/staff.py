@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.analytics.text.safe_export import write_csv, write_xlsx
 from pcref.core import queries as core_queries
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import add_validation_error, call_service
 from pcref.core.permissions import require_perm
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import (
@@ -162,11 +162,7 @@ def _case_post(request, pk, form_factory, act, success):
     require_perm(request, Perm.HANDLE_FEEDBACK, submission)
     form = form_factory(request, submission)
     if form.is_valid():
-        try:
-            act(submission, form.cleaned_data)
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
+        if call_service(form, lambda: act(submission, form.cleaned_data), by=request.user):
             messages.success(request, success % {"ref": submission.reference})
             return redirect("feedback_staff:case", pk=submission.pk)
     key = {

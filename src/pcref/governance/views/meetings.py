@@ -100,7 +100,7 @@ def group_new(request):
                 form.cleaned_data, organisation=request.user.organisation, by=request.user
             )
 
-        if call_service(form, create):
+        if call_service(form, create, by=request.user):
             messages.success(request, _("Group created. Add its members next."))
             return redirect("governance_staff:group", pk=saved["group"].pk)
     return _render_form(request, "governance/staff/group-form.jinja", {"form": form})
@@ -149,7 +149,9 @@ def member_new(request, pk):
     form = _member_form(request, group, initial={"joined_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: meetings.add_member(group, form.cleaned_data, by=request.user)
+            form,
+            lambda: meetings.add_member(group, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Member added."))
             return redirect("governance_staff:group", pk=group.pk)
@@ -171,7 +173,9 @@ def member_edit(request, pk):
     form = _member_form(request, group, initial=initial)
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: meetings.change_member(member, form.cleaned_data, by=request.user)
+            form,
+            lambda: meetings.change_member(member, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Member saved."))
             return redirect("governance_staff:group", pk=group.pk)
@@ -193,7 +197,7 @@ def meeting_new(request, pk):
         def create():
             saved["meeting"] = meetings.create_meeting(group, form.cleaned_data, by=request.user)
 
-        if call_service(form, create):
+        if call_service(form, create, by=request.user):
             messages.success(request, _("Meeting added."))
             return redirect("governance_staff:meeting", pk=saved["meeting"].pk)
     context = {"form": form, "group": group}
@@ -236,7 +240,7 @@ def paper_new(request, pk):
         def add():
             meetings.add_paper(meeting, data["title"], data["file"], by=request.user)
 
-        if call_service(form, add):
+        if call_service(form, add, by=request.user):
             messages.success(request, _("Paper added."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group}
@@ -267,7 +271,9 @@ def attendance(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: meetings.record_attendance(meeting, form.cleaned_data, by=request.user)
+            form,
+            lambda: meetings.record_attendance(meeting, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Attendance saved."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
@@ -294,7 +300,7 @@ def minutes(request, pk):
                 meeting, data["minutes"], data["minutes_approved_on"], by=request.user
             )
 
-        if call_service(form, record):
+        if call_service(form, record, by=request.user):
             messages.success(request, _("Minutes saved."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
     context = {"form": form, "meeting": meeting, "group": meeting.group}
@@ -325,7 +331,9 @@ def decision_new(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: meetings.add_decision(meeting, form.cleaned_data, by=request.user)
+            form,
+            lambda: meetings.add_decision(meeting, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Decision recorded."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
@@ -343,7 +351,9 @@ def log_item_new(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: meetings.add_log_item(meeting, form.cleaned_data, by=request.user)
+            form,
+            lambda: meetings.add_log_item(meeting, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Added to the action log."))
             return redirect("governance_staff:meeting", pk=meeting.pk)
@@ -370,7 +380,7 @@ def log_item_done(request, pk):
         def done():
             meetings.mark_log_item_done(item, data["done_on"], data["note"], by=request.user)
 
-        if call_service(form, done):
+        if call_service(form, done, by=request.user):
             messages.success(request, _("Marked as done."))
             return redirect("governance_staff:group", pk=item.meeting.group_id)
     context = {"form": form, "item": item, "meeting": item.meeting, "group": item.meeting.group}

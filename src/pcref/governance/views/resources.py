@@ -12,11 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.core import queries as core_queries
 from pcref.core.forms import call_service
+from pcref.core.once import OnceField
 from pcref.governance import resources as services
 from pcref.governance.models import Resource
 
 
 class ResourceForm(forms.Form):
+    once = OnceField()
     title = forms.CharField(
         label=gettext_lazy("Title"),
         max_length=200,
@@ -101,7 +103,7 @@ def resource_new(request):
         def add():
             services.add_resource(request.user.organisation, form.cleaned_data, by=request.user)
 
-        if call_service(form, add):
+        if call_service(form, add, by=request.user):
             messages.success(request, _("Resource added to the public resources page."))
             return redirect("governance_staff:resources")
     status = 400 if form.errors else 200
@@ -118,7 +120,9 @@ def resource_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: services.change_resource(resource, form.cleaned_data, by=request.user)
+            form,
+            lambda: services.change_resource(resource, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Resource saved."))
             return redirect("governance_staff:resources")

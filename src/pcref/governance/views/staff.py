@@ -73,7 +73,7 @@ def plan_new(request):
                 data, data["workstreams"], organisation=request.user.organisation, by=request.user
             )
 
-        if call_service(form, create):
+        if call_service(form, create, by=request.user):
             messages.success(request, _("Plan created."))
             return redirect("governance_staff:plan", pk=saved["plan"].pk)
     status = 400 if form.errors else 200
@@ -163,7 +163,7 @@ def action_new(request, pk):
         def add():
             saved["action"] = services.add_action(plan, form.cleaned_data, by=request.user)
 
-        if call_service(form, add):
+        if call_service(form, add, by=request.user):
             messages.success(request, _("Action added."))
             return redirect("governance_staff:action", pk=saved["action"].pk)
     status = 400 if form.errors else 200
@@ -219,7 +219,9 @@ def action_edit(request, pk):
     form = _action_form(request, plan, initial=initial)
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: services.change_action(action, form.cleaned_data, by=request.user)
+            form,
+            lambda: services.change_action(action, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Action saved."))
             return redirect("governance_staff:action", pk=action.pk)
@@ -248,7 +250,7 @@ def progress_new(request, pk):
         def add():
             services.add_progress_update(action, data, by=request.user, uploaded=data["file"])
 
-        if call_service(form, add):
+        if call_service(form, add, by=request.user):
             messages.success(request, _("Progress update added."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -273,7 +275,7 @@ def rag_override(request, pk):
         def override():
             services.override_rag(action, data["rag"], data["reason"], by=request.user)
 
-        if call_service(form, override):
+        if call_service(form, override, by=request.user):
             messages.success(request, _("RAG rating saved."))
             return redirect("governance_staff:action", pk=action.pk)
     row = presenters.ActionRow(action, timezone.localdate())
@@ -289,7 +291,9 @@ def milestone_new(request, pk):
     form = MilestoneForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: services.add_milestone(action, form.cleaned_data, by=request.user)
+            form,
+            lambda: services.add_milestone(action, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Milestone added."))
             return redirect("governance_staff:action", pk=action.pk)
@@ -317,7 +321,7 @@ def milestone_done(request, pk):
         def done():
             services.mark_milestone_done(milestone, form.cleaned_data["done_on"], by=request.user)
 
-        if call_service(form, done):
+        if call_service(form, done, by=request.user):
             messages.success(request, _("Milestone marked done."))
             return redirect("governance_staff:action", pk=action.pk)
     status = 400 if form.errors else 200
@@ -332,7 +336,9 @@ def measure_new(request, pk):
     form = MeasureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if call_service(
-            form, lambda: services.link_measure(action, form.cleaned_data, by=request.user)
+            form,
+            lambda: services.link_measure(action, form.cleaned_data, by=request.user),
+            by=request.user,
         ):
             messages.success(request, _("Measure linked."))
             return redirect("governance_staff:action", pk=action.pk)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import add_validation_error, call_service
 from pcref.core.permissions import require_perm
 from pcref.feedback.models import FeedbackSubmission
 from pcref.governance.models import DeliveryAction
@@ -53,15 +53,16 @@ def event_new(request):
     require_perm(request, Perm.MANAGE_EVENTS, None)
     form = _form(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            event = services.record_event(
+        saved = {}
+
+        def record():
+            saved["event"] = services.record_event(
                 form.cleaned_data, organisation=request.user.organisation, by=request.user
             )
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
+
+        if call_service(form, record, by=request.user):
             messages.success(request, _("Event recorded."))
-            return redirect("involvement_staff:event", pk=event.pk)
+            return redirect("involvement_staff:event", pk=saved["event"].pk)
     return render(
         request,
         "involvement/staff/event-form.jinja",

@@ -1,12 +1,11 @@
 """Staff pages for partner organisations: the contacts and agreements the trust keeps."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import call_service
 from pcref.core.permissions import require_perm
 from pcref.involvement import queries, services
 from pcref.involvement.forms import PartnerAgreementForm, PartnerContactForm
@@ -54,11 +53,9 @@ def _add(request, pk, form_class, prefix, add, success):
     require_perm(request, Perm.MANAGE_PARTNERS, None)
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
-        try:
-            add(partner, form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
+        if call_service(
+            form, lambda: add(partner, form.cleaned_data, by=request.user), by=request.user
+        ):
             messages.success(request, success)
             return redirect("involvement_staff:partner", pk=partner.pk)
     return _detail(request, partner, status=400, **{f"{prefix}_form": form})

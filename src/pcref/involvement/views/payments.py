@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pcref.analytics.text.safe_export import write_csv
-from pcref.core.forms import add_validation_error
+from pcref.core.forms import add_validation_error, call_service
 from pcref.core.permissions import require_perm
 from pcref.governance.models import GovernanceGroup, Meeting
 from pcref.involvement import presenters, queries, services
@@ -91,13 +91,15 @@ def payment_new(request):
     form = _payment_form(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "amount_pence": form.cleaned_data.get("amount")}
-        try:
-            payment = services.record_payment(
+        saved = {}
+
+        def record():
+            saved["payment"] = services.record_payment(
                 data, organisation=request.user.organisation, by=request.user
             )
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
+
+        if call_service(form, record, by=request.user):
+            payment = saved["payment"]
             messages.success(
                 request,
                 _("Recorded for %(ref)s: %(amount)s.")

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from pcref.core.forms import call_service
 from pcref.core.permissions import require_perm
 from pcref.involvement import presenters, queries, services
 from pcref.involvement.forms import InviteForm, MatchStatusForm, OpportunityForm, RegisterFilterForm
@@ -124,12 +125,20 @@ def opportunity_new(request):
     require_perm(request, Perm.MANAGE_OPPORTUNITIES, None)
     form = OpportunityForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        opportunity = services.add_opportunity(
-            form.cleaned_data, organisation=request.user.organisation, by=request.user
-        )
-        messages.success(request, _("Opportunity added. Now invite people to it."))
-        return redirect("involvement_staff:opportunity", pk=opportunity.pk)
-    return render(request, "involvement/staff/opportunity-form.jinja", {"form": form})
+        saved = {}
+
+        def add():
+            saved["opportunity"] = services.add_opportunity(
+                form.cleaned_data, organisation=request.user.organisation, by=request.user
+            )
+
+        if call_service(form, add, by=request.user):
+            messages.success(request, _("Opportunity added. Now invite people to it."))
+            return redirect("involvement_staff:opportunity", pk=saved["opportunity"].pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "involvement/staff/opportunity-form.jinja", {"form": form}, status=status
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

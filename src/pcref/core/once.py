@@ -1,0 +1,55 @@
+"""Staff forms acted on once: a second send of the same form makes nothing.
+
+A form with `OnceField` carries a new key each time it is shown. The view runs its service
+through `pcref.core.forms.call_service(form, change, by=user)`, which uses `once(key, by=user)`, which saves the key in the same transaction: if the service
+refuses, the key is not kept, so the corrected form can be sent; if the key is already
+taken, `AlreadySent` is raised and nothing is made. A session token would not do: two sends
+at the same moment would both find it unused.
+"""
+
+import uuid
+from contextlib import contextmanager
+
+from django import forms
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from pcref.core.models import SentForm
+
+# What the person is told when their second send made nothing.
+ALREADY_SENT = _("This form had already been sent, so nothing was recorded a second time.")
+
+
+class AlreadySent(Exception):
+    """This form was already acted on."""
+
+
+class OnceField(forms.UUIDField):
+    """A hidden field holding the form's one-time key: new each time an unbound form is shown.
+
+    Optional, so a form sent without it (a script of the trust's, say) still works, unguarded.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, initial=uuid.uuid4, **kwargs)
+
+
+@contextmanager
+def once(key: uuid.UUID | None, *, by):
+    """Run the block at most once for `key`, atomically with what it saves.
+
+    Raises:
+        AlreadySent: the key was used by an earlier send that saved its work.
+    """
+    if key is not None and by is None:
+        raise ValueError("a form's one-time key is saved with the person who sent it")
+    with transaction.atomic():
+        if key is not None:
+            try:
+                with transaction.atomic():
+                    SentForm.objects.create(key=key, sent_by=by)
+            except IntegrityError as error:
+                raise AlreadySent from error
+        yield
