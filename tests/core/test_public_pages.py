@@ -58,6 +58,13 @@ def test_home_page_explains_pcref_and_links_to_the_ways_in(client, trust):
     assert settings.TRUST_NAME in text
 
 
+def test_our_data_page_leads_to_the_figures_and_the_yearly_report(client, trust):
+    text = client.get(reverse("core:published_data")).content.decode()
+    for name in ("insights:data", "insights:annual_report"):
+        assert f'href="{reverse(name)}"' in text
+    assert client.get(reverse("insights:annual_report")).status_code == 200
+
+
 def test_pages_work_without_javascript_and_use_the_nhs_design_system(client, trust):
     text = client.get("/").content.decode()
     assert 'class="nhsuk-skip-link"' in text and 'href="#maincontent"' in text
