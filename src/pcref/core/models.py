@@ -171,6 +171,11 @@ class StaffQuerySet(models.QuerySet):
 class StaffManager(UserManager.from_queryset(StaffQuerySet)):
     """Django's user manager with visible_to(); named so migrations can refer to it."""
 
+    def get_queryset(self):
+        # Every staff page's header names the signed-in person's organisation: fetched with the
+        # person (Django's sign-in reads the user through this manager), not one query later.
+        return super().get_queryset().select_related("organisation")
+
 
 class User(AbstractUser):
     """A member of staff of an organisation; roles are Django groups named after `Role`."""
