@@ -8,7 +8,9 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -99,6 +101,25 @@ def role_groups(roles: Iterable[Role]) -> list[Group]:
     return [Group.objects.get_or_create(name=str(Role(role)))[0] for role in roles]
 
 
+def _check_roles(organisation: Organisation | None, roles: Iterable[Role]) -> None:
+    """The partner user role is for people of partner organisations: on a trust's account it
+    would take away everything the account's other roles give, and mark trust staff as
+    outsiders. (A partner organisation's account may hold other roles beside it: the partner
+    role still limits what they see.)"""
+    if (
+        Role.PARTNER_USER in set(roles)
+        and organisation is not None
+        and organisation.kind == Organisation.Kind.NHS_TRUST
+    ):
+        raise ValidationError(
+            {
+                "roles": _(
+                    "Partner organisation user is for people of partner organisations, not of a trust"
+                )
+            }
+        )
+
+
 @transaction.atomic
 def create_staff_user(
     organisation: Organisation,
@@ -112,6 +133,8 @@ def create_staff_user(
     by: Actor,
 ) -> User:
     """A new staff account. Without a password it can only sign in through single sign-on."""
+    roles = list(roles)
+    _check_roles(organisation, roles)
     user = User(
         organisation=organisation,
         username=username,
@@ -144,6 +167,8 @@ def create_staff_user(
 
 @transaction.atomic
 def set_roles(user: User, roles: Iterable[Role], *, by: Actor) -> User:
+    roles = list(roles)
+    _check_roles(user.organisation, roles)
     before = {"roles": {str(role) for role in user.roles}}
     user.groups.set(role_groups(roles))
     user.__dict__.pop("roles", None)

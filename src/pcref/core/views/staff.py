@@ -175,8 +175,11 @@ def staff_roles(request, pk):
     if request.method == "POST" and form.is_valid():
         if person == request.user and Role.ADMINISTRATOR not in form.cleaned_data["roles"]:
             form.add_error("roles", _("You cannot remove your own administrator role"))
-        else:
-            services.set_roles(person, form.cleaned_data["roles"], by=request.user)
+        elif _save(
+            form,
+            request,
+            lambda: services.set_roles(person, form.cleaned_data["roles"], by=request.user),
+        ):
             messages.success(request, _("Roles saved for %(name)s.") % {"name": person})
             return redirect("core_staff:staff_list")
     return render(request, "core/staff/staff-roles.jinja", {"form": form, "person": person})
