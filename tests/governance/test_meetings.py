@@ -248,6 +248,63 @@ def test_a_meeting_needs_a_date_and_an_agenda(group, steering, signed_in):
     assert "Meeting of 15 January 2026" in page and "2. The plan" in page
 
 
+def test_a_meetings_date_and_agenda_can_be_put_right(group, meeting, steering, signed_in):
+    client = signed_in(steering)
+    other = meetings.create_meeting(
+        group, {"held_on": TODAY - timedelta(days=60), "agenda": "1. Terms"}, by=steering
+    )
+    url = reverse("governance_staff:meeting_edit", args=[meeting.pk])
+    page = client.get(reverse("governance_staff:meeting", args=[meeting.pk])).content.decode()
+    assert f'href="{url}"' in page
+    clash = {"held_on": other.held_on.isoformat(), "agenda": "1. Welcome"}
+    assert_error(client.post(url, clash), "held_on", "This group has a meeting on")
+    assert_error(client.post(url, {"held_on": "", "agenda": "x"}), "held_on", "Enter the date")
+    moved = (TODAY - timedelta(days=29)).isoformat()
+    response = client.post(url, {"held_on": moved, "agenda": "1. Welcome\n2. Data"})
+    assert response["Location"] == reverse("governance_staff:meeting", args=[meeting.pk])
+    meeting.refresh_from_db()
+    assert (meeting.held_on.isoformat(), meeting.agenda) == (moved, "1. Welcome\n2. Data")
+    entry = AuditEntry.objects.get(action="governance.meeting_changed")
+    assert entry.changes == {
+        "agenda": [None, "changed"],
+        "held_on": [(TODAY - timedelta(days=30)).isoformat(), moved],
+    }
+    # With minutes it has taken place: not to a day still to come, nor after the approval.
+    meetings.record_minutes(meeting, "Agreed.", TODAY - timedelta(days=20), by=steering)
+    tomorrow = {"held_on": (TODAY + timedelta(days=1)).isoformat(), "agenda": "1. Welcome"}
+    assert_error(client.post(url, tomorrow), "held_on", "not in the future")
+    late = {"held_on": (TODAY - timedelta(days=10)).isoformat(), "agenda": "1. Welcome"}
+    assert_error(client.post(url, late), "held_on", "The minutes were approved on")
+    meeting.refresh_from_db()
+    assert meeting.held_on.isoformat() == moved
+
+
+def test_attendance_and_minutes_wait_until_the_meeting_has_taken_place(
+    group, add_member, steering, signed_in
+):
+    add_member("Marcus Campbell")
+    coming = meetings.create_meeting(
+        group, {"held_on": TODAY + timedelta(days=7), "agenda": "1. Welcome"}, by=steering
+    )
+    client = signed_in(steering)
+    page = client.get(reverse("governance_staff:meeting", args=[coming.pk])).content.decode()
+    for name in ("attendance", "minutes"):
+        assert reverse(f"governance_staff:{name}", args=[coming.pk]) not in page
+    assert "once the meeting has taken place" in page
+    member = coming.group.members.get()
+    answers = {meetings.attendance_field(member): "present"}
+    response = client.post(reverse("governance_staff:attendance", args=[coming.pk]), answers)
+    assert response.status_code == 400
+    assert "record attendance once it has taken place" in page_text(response)
+    response = client.post(
+        reverse("governance_staff:minutes", args=[coming.pk]),
+        {"minutes": "Agreed.", "minutes_approved_on": ""},
+    )
+    assert_error(response, "minutes", "add the minutes once it has taken place")
+    coming.refresh_from_db()
+    assert not Attendance.objects.exists() and coming.minutes == ""
+
+
 def test_attendance_is_recorded_for_every_current_member_at_once(
     meeting, add_member, steering, signed_in
 ):
@@ -558,6 +615,7 @@ def urls_of(group, meeting, member, paper, item):
         reverse("governance_staff:member_new", args=[group.pk]),
         reverse("governance_staff:member_edit", args=[member.pk]),
         reverse("governance_staff:meeting_new", args=[group.pk]),
+        reverse("governance_staff:meeting_edit", args=[meeting.pk]),
         reverse("governance_staff:paper_new", args=[meeting.pk]),
         reverse("governance_staff:attendance", args=[meeting.pk]),
         reverse("governance_staff:minutes", args=[meeting.pk]),

@@ -244,22 +244,35 @@ def current_members(group: GovernanceGroup, on: date) -> QuerySet:
 # Meetings, papers, attendance, minutes
 
 
-@transaction.atomic
-def create_meeting(group: GovernanceGroup, data: Mapping[str, Any], *, by: User) -> Meeting:
-    _check(by, Perm.MANAGE_GROUPS, group)
+def _meeting_answers(group: GovernanceGroup, data: Mapping[str, Any], meeting=None):
+    """The date and agenda of a new or changed meeting, checked: one meeting a day per group."""
     held_on = data.get("held_on")
     if held_on is None:
         raise ValidationError({"held_on": _("Enter the date of the meeting")})
     agenda = _text(data, "agenda")
     if not agenda:
         raise ValidationError({"agenda": _("Enter the agenda")})
-    if group.meetings.filter(held_on=held_on).exists():
+    others = group.meetings.exclude(pk=meeting.pk) if meeting else group.meetings.all()
+    if others.filter(held_on=held_on).exists():
         raise ValidationError(
             {
                 "held_on": _("This group has a meeting on %(date)s already")
                 % {"date": date_only(held_on)}
             }
         )
+    return held_on, agenda
+
+
+def _check_held(meeting: Meeting, field: str | None, message: str) -> None:
+    """Attendance and minutes are of a meeting that has taken place."""
+    if meeting.held_on > timezone.localdate():
+        raise ValidationError({field: message % {"date": date_only(meeting.held_on)}})
+
+
+@transaction.atomic
+def create_meeting(group: GovernanceGroup, data: Mapping[str, Any], *, by: User) -> Meeting:
+    _check(by, Perm.MANAGE_GROUPS, group)
+    held_on, agenda = _meeting_answers(group, data)
     meeting = Meeting(group=group, held_on=held_on, agenda=agenda, created_by=by)
     meeting.full_clean()
     meeting.save()
@@ -270,6 +283,40 @@ def create_meeting(group: GovernanceGroup, data: Mapping[str, Any], *, by: User)
         group,
         after={"held_on": held_on, "agenda": audit.MASK},
     )
+    return meeting
+
+
+@transaction.atomic
+def update_meeting(meeting: Meeting, data: Mapping[str, Any], *, by: User) -> Meeting:
+    """A meeting's date or agenda put right. A meeting with attendance or minutes has taken
+    place: it cannot move to a day still to come, nor after the day its minutes were approved."""
+    _check(by, Perm.MANAGE_GROUPS, meeting)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    held_on, agenda = _meeting_answers(meeting.group, data, meeting)
+    if held_on > timezone.localdate() and (meeting.minutes or meeting.attendance.exists()):
+        raise ValidationError(
+            {
+                "held_on": _(
+                    "This meeting has attendance or minutes, so it has taken place: enter a "
+                    "date that is not in the future"
+                )
+            }
+        )
+    if meeting.minutes_approved_on and held_on > meeting.minutes_approved_on:
+        raise ValidationError(
+            {
+                "held_on": _("The minutes were approved on %(date)s: the meeting was before")
+                % {"date": date_only(meeting.minutes_approved_on)}
+            }
+        )
+    before = {"held_on": meeting.held_on, "agenda": meeting.agenda}
+    meeting.held_on, meeting.agenda = held_on, agenda
+    meeting.full_clean()
+    meeting.save(update_fields=["held_on", "agenda", "updated_at"])
+    old, new = _masked(before, {"held_on": held_on, "agenda": agenda}, ["agenda"])
+    if old["held_on"] == new["held_on"]:
+        del old["held_on"], new["held_on"]
+    _record("governance.meeting_changed", by, meeting, meeting.group, before=old, after=new)
     return meeting
 
 
@@ -325,6 +372,9 @@ def record_attendance(meeting: Meeting, answers: Mapping[str, str], *, by: User)
     """Who came: an answer (present, apologies, absent) for every member at once, keyed by
     attendance_field(member). Returns how many were present."""
     _check(by, Perm.MANAGE_GROUPS, meeting)
+    _check_held(
+        meeting, None, _("This meeting is on %(date)s: record attendance once it has taken place")
+    )
     members = attendance_members(meeting)
     if not members:
         raise ValidationError(_("The group had no members on the day of the meeting"))
@@ -363,6 +413,11 @@ def record_minutes(
     today)."""
     _check(by, Perm.MANAGE_GROUPS, meeting)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_held(
+        meeting,
+        "minutes",
+        _("This meeting is on %(date)s: add the minutes once it has taken place"),
+    )
     minutes = (minutes or "").strip()
     if not minutes:
         raise ValidationError({"minutes": _("Enter the minutes")})

@@ -204,6 +204,26 @@ def meeting_new(request, pk):
     return _render_form(request, "governance/staff/meeting-form.jinja", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+def meeting_edit(request, pk):
+    meeting = _meeting(request, pk)
+    require_perm(request, Perm.MANAGE_GROUPS, meeting)
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        initial={"held_on": meeting.held_on, "agenda": meeting.agenda},
+    )
+    if request.method == "POST" and form.is_valid():
+        if call_service(
+            form,
+            lambda: meetings.update_meeting(meeting, form.cleaned_data, by=request.user),
+            by=request.user,
+        ):
+            messages.success(request, _("Meeting saved."))
+            return redirect("governance_staff:meeting", pk=meeting.pk)
+    context = {"form": form, "group": meeting.group, "meeting": meeting}
+    return _render_form(request, "governance/staff/meeting-form.jinja", context)
+
+
 @require_safe
 def meeting(request, pk):
     meeting = _meeting(request, pk)
@@ -224,6 +244,7 @@ def meeting(request, pk):
             for item in meeting.log_items.select_related("owner")
         ],
         "can_manage": request.user.has_perm(Perm.MANAGE_GROUPS, meeting),
+        "has_taken_place": meeting.held_on <= today,
     }
     return render(request, "governance/staff/meeting.jinja", context)
 
