@@ -35,7 +35,8 @@ Besides the table, the same walk checks that:
 * people's emails and phone numbers (feedback replies, the involvement register, partner
   contacts) appear on no page, export or feed but the CONTACT_PAGES, and only for the roles
   listed there; their names only on NAME_PAGES;
-* each look at contact details writes one audit entry a person shown, and a refusal none.
+* each look at contact details writes one audit entry a person shown, and a refusal none;
+* no page links a role to an address the table refuses that role (a link to a 403 page).
 
 The demo is loaded once (about 10 s), so everything is one test that collects every difference
 and reports them together.
@@ -188,6 +189,7 @@ TABLE = {
     "governance_staff:member_new":             "sign 403  403  ok   403  ok   404  404",
     "governance_staff:member_edit":            "sign 403  403  ok   403  ok   404  404",
     "governance_staff:meeting_new":            "sign 403  403  ok   403  ok   404  404",
+    "governance_staff:meeting_edit":           "sign 403  403  ok   403  ok   404  404",
     "governance_staff:meeting":                "sign 403  ok   ok   ok   ok   404  404",
     "governance_staff:paper_new":              "sign 403  403  ok   403  ok   404  404",
     "governance_staff:paper":                   "sign 403  ok   ok   ok   ok   404  404",
@@ -508,6 +510,7 @@ def address_arguments(trust) -> dict[str, dict]:
         group.pk: ["group", "member_new", "meeting_new"],
         meeting.pk: [
             "meeting",
+            "meeting_edit",
             "paper_new",
             "attendance",
             "minutes",
@@ -584,6 +587,22 @@ def body_text(response) -> str:
     else:
         content = response.content
     return content.decode("utf-8", errors="replace")
+
+
+def refused_links(text: str, table: dict, role: str) -> list[str]:
+    """The page's links to addresses the table refuses the same role (403): a link should
+    lead somewhere the reader may go."""
+    from django.urls import Resolver404, resolve
+
+    refused = []
+    for href in sorted(set(re.findall(r'<a [^>]*href="(/[^"#?]*)', text))):
+        try:
+            match = resolve(href)
+        except Resolver404:
+            continue
+        if table.get(match.view_name, {}).get(role) == "403":
+            refused.append(f"{href} ({match.view_name}), which refuses {role}")
+    return refused
 
 
 def one_pattern(values: set[str]) -> re.Pattern:
@@ -701,6 +720,8 @@ def test_every_address_answers_every_role_as_the_table_says():
             found = names.search(text)
             if found and role not in NAME_PAGES.get(name, ()):
                 failures.append(f"GET {path} ({name}) as {role} shows a person's name")
+            for target in refused_links(text, table, role):
+                failures.append(f"GET {path} ({name}) as {role} links to {target}")
             if audit_action:
                 looks = audit_count(**mine_looked_at) - looks_before
                 wanted = looks_wanted[name] if may_see and got == "ok" else 0

@@ -45,6 +45,7 @@ from pcref.governance.models import (
 from pcref.governance.presenters import ActionRow
 from pcref.governance.rules import Perm
 from pcref.involvement.models import EngagementEvent
+from pcref.involvement.rules import Perm as InvolvementPerm
 
 SMALL_COUNT = 5  # counts from 1 to 4 are shown as "fewer than 5"
 EXCERPT = 60  # characters of a record's own text that identify it on its page
@@ -121,6 +122,9 @@ class PackItem:
     details: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (text, address) of related pages
     file: object | None = None  # an EvidenceFile or MeetingPaper, copied into the zip
+    # Whether the viewer may open `url`: the page links it only then (exports keep the address,
+    # as the record's reference).
+    openable: bool = True
 
     @property
     def kind_label(self) -> str:
@@ -642,6 +646,7 @@ def _data_items(viewer, start, end, notes: list[str]) -> list[PackItem]:
     from pcref.insights.reports.content import quality_lines
     from pcref.insights.reports.headlines import headlines
     from pcref.insights.reports.runs import runs_to_report_on
+    from pcref.insights.rules import Perm as InsightsPerm
 
     runs = runs_to_report_on(viewer, limit=1)
     if not runs:
@@ -672,6 +677,7 @@ def _data_items(viewer, start, end, notes: list[str]) -> list[PackItem]:
             source_model="insights.MetricRun",
             source_pk=str(run.pk),
             url=run_url,
+            openable=viewer.has_perm(InsightsPerm.UPLOAD_EXTRACTS, run),
         )
     ]
     for section in headlines(run, period):
@@ -902,6 +908,7 @@ def _event_items(viewer, start, end) -> list[PackItem]:
                 source_model=_label(EngagementEvent),
                 source_pk=str(event.pk),
                 url=reverse("involvement_staff:event", args=[event.pk]),
+                openable=viewer.has_perm(InvolvementPerm.VIEW_EVENTS, event),
             )
         )
     return items

@@ -183,5 +183,6 @@ def dashboard(request):
     context = {
         "dashboard": overview,
         "can_upload": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
+        "can_see_runs": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
     }
     return render(request, "insights/staff/dashboard.jinja", context)

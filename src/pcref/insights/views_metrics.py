@@ -21,6 +21,10 @@ def metric(request, metric):
     return render(
         request,
         "insights/staff/metric.jinja",
-        {"page": page, "form": page.form},
+        {
+            "page": page,
+            "form": page.form,
+            "can_see_runs": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
+        },
         status=400 if page.refused else 200,
     )

@@ -48,7 +48,8 @@ class QualityFilterForm(forms.Form):
 def data_quality(request):
     if not request.user.has_perm(Perm.VIEW_INSIGHTS, None):
         raise PermissionDenied
-    context = {"page": None, "can_upload": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None)}
+    can_upload = request.user.has_perm(Perm.UPLOAD_EXTRACTS, None)
+    context = {"page": None, "can_upload": can_upload, "can_see_runs": can_upload}
     run = quality.run_for(request.user.organisation_id)
     if run is None:
         return render(request, TEMPLATE, context)

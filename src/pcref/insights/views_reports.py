@@ -72,6 +72,7 @@ def report_detail(request, pk):
         and request.user.has_perm(Perm.MAKE_REPORTS, report),
         "refresh_seconds": settings.INSIGHTS_REFRESH_SECONDS,
         "can_restart": request.user.has_perm(Perm.MAKE_REPORTS, report),
+        "can_see_runs": request.user.has_perm(Perm.UPLOAD_EXTRACTS, report),
     }
     response = render(request, "insights/staff/reports-detail.jinja", context)
     return _refreshing(request, response, presenter.is_running)

@@ -68,6 +68,7 @@ def inbox(request):
         "query": query.urlencode(),
         "can_export": request.user.has_perm(Perm.EXPORT_FEEDBACK, None),
         "can_submit": request.user.has_perm(Perm.SUBMIT_ON_BEHALF, None),
+        "can_publish": request.user.has_perm(Perm.PUBLISH_YOU_SAID_WE_DID, None),
     }
     return render(request, "feedback/staff/inbox.jinja", context)
 

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from pcref.core.forms import add_validation_error, call_service
 from pcref.core.permissions import require_perm
 from pcref.feedback.models import FeedbackSubmission
+from pcref.feedback.rules import Perm as FeedbackPerm
 from pcref.governance.models import DeliveryAction
+from pcref.governance.rules import Perm as GovernancePerm
 from pcref.involvement import presenters, queries, services
 from pcref.involvement.forms import EventFilterForm, EventForm, event_initial
 from pcref.involvement.models import EngagementEvent
@@ -111,5 +113,8 @@ def event(request, pk):
         "payments": event.payments.count(),
         "can_manage": request.user.has_perm(Perm.MANAGE_EVENTS, event),
         "can_see_payments": request.user.has_perm(Perm.VIEW_PAYMENTS, None),
+        # Linked records a role may not open are named without a link to a 403 page.
+        "can_see_feedback": request.user.has_perm(FeedbackPerm.VIEW_FEEDBACK, None),
+        "can_see_plans": request.user.has_perm(GovernancePerm.VIEW_PLANS, None),
     }
     return render(request, "involvement/staff/event.jinja", context)
