@@ -5,6 +5,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from pcref.insights import files
@@ -90,11 +91,11 @@ def test_a_good_zip_in_a_folder_unpacks_and_skips_zip_tool_noise(tmp_path):
     assert not archive.exists()
 
 
-def test_something_that_is_not_a_zip_is_refused(tmp_path):
-    archive = tmp_path / "upload.zip"
-    archive.write_bytes(b"not a zip")
-    with pytest.raises(UploadRefused, match="is not a zip file"):
-        files.extract_zip(archive, tmp_path / "extract")
+def test_something_that_is_not_a_zip_is_refused_by_the_name_it_was_given(tmp_path):
+    uploaded = SimpleUploadedFile("march extract.zip", b"not a zip")
+    with pytest.raises(UploadRefused, match="^march extract.zip is not a zip file"):
+        files.save_files([uploaded], tmp_path / "extract")
+    assert not list((tmp_path / "extract").iterdir())
 
 
 @pytest.mark.django_db

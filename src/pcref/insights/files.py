@@ -134,7 +134,8 @@ def save_files(uploaded_files, target: Path) -> list[ReceivedFile]:
                 _("Upload one zip file on its own, or table files without a zip; got %(names)s")
                 % {"names": ", ".join(names)}
             )
-        return extract_zip(_path_of(uploaded_files[0], target), target)
+        zip_file = uploaded_files[0]
+        return extract_zip(_path_of(zip_file, target), target, name=zip_file.name)
     check_names(names)
     received = []
     for uploaded in uploaded_files:
@@ -162,8 +163,9 @@ def _path_of(uploaded, target: Path) -> Path:
     return holding
 
 
-def extract_zip(zip_path: Path, target: Path) -> list[ReceivedFile]:
-    """Unpack the table files of a zip into `target`; refuse anything unsafe by name.
+def extract_zip(zip_path: Path, target: Path, name: str = "") -> list[ReceivedFile]:
+    """Unpack the table files of a zip into `target`; refuse anything unsafe by name. `name`
+    is the file's name as the person gave it, for messages (the zip is kept under another).
 
     Refused: paths that are absolute or climb out (`..`), links, encrypted members, names that
     are not `<table>.csv|.parquet` (in the top folder or one folder down), a table given twice,
@@ -184,7 +186,7 @@ def extract_zip(zip_path: Path, target: Path) -> list[ReceivedFile]:
                 raise
     except zipfile.BadZipFile:
         raise UploadRefused(
-            _("%(name)s is not a zip file that can be opened") % {"name": zip_path.name}
+            _("%(name)s is not a zip file that can be opened") % {"name": name or zip_path.name}
         ) from None
     finally:
         zip_path.unlink(missing_ok=True)

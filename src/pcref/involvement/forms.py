@@ -522,7 +522,7 @@ class PaymentForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-5"}),
         error_messages={
             "invalid": _("Enter how many units as a number, like 2 or 1.5"),
-            "min_value": _("Enter more than 0 units"),
+            "min_value": _("Enter at least 0.01 units"),
             "max_value": _("Enter 999 units or fewer"),
             "max_decimal_places": _("Enter units with no more than 2 decimal places"),
             "max_digits": _("Enter 999 units or fewer"),

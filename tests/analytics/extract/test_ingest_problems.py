@@ -478,6 +478,30 @@ def test_a_table_name_on_something_that_is_not_a_file_is_unreadable(
     assert not datasets_dir.exists()
 
 
+@pytest.mark.parametrize("endings", ["mixed", "crlf", "lf"])
+def test_a_csv_mixing_line_endings_is_named_as_such(
+    make_extract, datasets_dir, extract_date, endings
+):
+    source = make_extract()
+    path = source / "mhs101_referrals.csv"
+    lines = path.read_bytes().replace(b"\r\n", b"\n").split(b"\n")
+    if endings == "mixed":
+        # The break between two lines written by two tools falls deep in a big file.
+        path.write_bytes(b"\r\n".join(lines[:3]) + b"\r\n" + b"\n".join(lines[3:]))
+    else:
+        path.write_bytes((b"\r\n" if endings == "crlf" else b"\n").join(lines))
+
+    result = ingest(source, datasets_dir, extract_date=extract_date)
+
+    if endings != "mixed":  # one kind of line ending throughout is read as usual
+        assert result.ok, result.summary()
+        return
+    (problem,) = [p for p in result.problems if p.severity == "error"]
+    assert (problem.table, problem.rule) == ("mhs101_referrals", "unreadable"), result.summary()
+    assert "mixes Windows (CRLF) and Unix (LF) line endings" in problem.message
+    assert not datasets_dir.exists()
+
+
 def test_a_truncated_parquet_file_is_unreadable(make_extract, datasets_dir, extract_date):
     source = make_extract(parquet=["mhs404_cto"])
     path = source / "mhs404_cto.parquet"

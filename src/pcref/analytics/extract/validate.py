@@ -184,6 +184,26 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether the file has both CRLF and bare LF line ends: DuckDB's parser then only says
+    its "state machine reached an invalid state". Read in chunks, on that error only."""
+    crlf = lf = False
+    previous = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            data = previous + chunk
+            crlf = crlf or b"\r\n" in data
+            # From the chunk's first byte; the byte kept before it is seen by the lookbehind.
+            lf = lf or _BARE_LF.search(data, len(previous)) is not None
+            if crlf and lf:
+                return True
+            previous = data[-1:]
+    return False
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
@@ -514,12 +534,17 @@ class Validation:
                 f"buffer_size={buffer}, max_line_size={buffer // 2})"
             )
         except duckdb.Error as error:
+            reason = (
+                "it mixes Windows (CRLF) and Unix (LF) line endings; save it with one kind"
+                if _mixed_line_endings(path)
+                else _first_line(error)
+            )
             self.report.add(
                 Problem(
                     table.name,
                     "unreadable",
                     f"{table.name}: {path.name} cannot be read as CSV (UTF-8, comma-separated, "
-                    f"fields with commas in double quotes): {_first_line(error)}",
+                    f"fields with commas in double quotes): {reason}",
                 )
             )
             return None
