@@ -169,6 +169,7 @@ def _refuse(error) -> int:
 def retention(args) -> int:
     """Delete contact details of long-closed feedback and of involvement sign-ups past their period."""
     _django()
+    from pcref.core.once import prune_sent_forms
     from pcref.feedback.services import apply_retention, prune_submission_attempts
     from pcref.involvement.services import apply_retention as apply_involvement_retention
 
@@ -185,6 +186,8 @@ def retention(args) -> int:
     # The rate limit's keyed address hashes: only the last hour counts, so a day is plenty.
     pruned = prune_submission_attempts(dry_run=args.dry_run)
     print(f"{verb} {pruned} rate-limit address hash(es) older than a day")
+    forms = prune_sent_forms(dry_run=args.dry_run)
+    print(f"{verb} {forms} one-time key(s) of staff forms sent more than 30 days ago")
     return 0
 
 

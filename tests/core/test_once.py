@@ -3,12 +3,13 @@ and two sends at the same moment make one record."""
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
 
 from pcref.core.models import Organisation, SentForm
-from pcref.core.once import AlreadySent, once
+from pcref.core.once import KEPT_FOR, AlreadySent, once, prune_sent_forms
 from pcref.core.roles import Role
 
 
@@ -66,3 +67,18 @@ def test_two_sends_at_the_same_moment_make_one_record(trust, make_staff):
             "name", flat=True
         )
     ) == ["First"]
+
+
+@pytest.mark.django_db
+def test_keys_older_than_a_month_are_pruned(trust, make_staff):
+    from django.utils import timezone
+
+    user = make_staff(trust, Role.ADMINISTRATOR)
+    old, recent = SentForm(key=uuid.uuid4(), sent_by=user), SentForm(key=uuid.uuid4(), sent_by=user)
+    old.save(), recent.save()
+    SentForm.objects.filter(pk=old.pk).update(
+        sent_at=timezone.now() - KEPT_FOR - timedelta(hours=1)
+    )
+    assert prune_sent_forms(dry_run=True) == 1 and SentForm.objects.count() == 2
+    assert prune_sent_forms() == 1
+    assert list(SentForm.objects.values_list("key", flat=True)) == [recent.key]

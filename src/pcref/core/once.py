@@ -9,9 +9,11 @@ at the same moment would both find it unused.
 
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django import forms
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pcref.core.models import SentForm
@@ -53,3 +55,16 @@ def once(key: uuid.UUID | None, *, by):
             except IntegrityError as error:
                 raise AlreadySent from error
         yield
+
+
+# A form kept open longer than this and then sent is acted on again: keys are not kept forever.
+KEPT_FOR = timedelta(days=30)
+
+
+def prune_sent_forms(*, now=None, dry_run: bool = False) -> int:
+    """Delete the keys of forms sent more than KEPT_FOR ago (`pcref retention`); how many."""
+    old = SentForm.objects.filter(sent_at__lt=(now or timezone.now()) - KEPT_FOR)
+    count = old.count()
+    if not dry_run:
+        old.delete()
+    return count
