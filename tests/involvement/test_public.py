@@ -1,6 +1,7 @@
 """The public sign-up and withdrawal: validation per field, spam control, the private link."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -67,6 +68,18 @@ def test_someone_signs_up_and_gets_a_private_link_shown_once(client, trust):
     entry = AuditEntry.objects.get(action="involvement.signed_up")
     assert entry.system_actor == "public-form"
     assert not any(value in json.dumps(entry.changes) for value in PERSONAL_VALUES)
+
+
+def test_a_sign_up_sent_twice_signs_up_once_and_keeps_the_link(client, trust):
+    page = client.get(sign_up_url()).content.decode()
+    key = re.search(r'name="once" value="([0-9a-f-]{36})"', page).group(1)
+    first = client.post(sign_up_url(), post_data(once=key))
+    second = client.post(sign_up_url(), post_data(once=key))  # a double click
+    assert first["Location"] == second["Location"] == reverse("involvement:signed_up")
+    assert InvolvementRegistration.objects.count() == 1
+    assert AuditEntry.objects.filter(action="involvement.signed_up").count() == 1
+    shown = client.get(reverse("involvement:signed_up")).content.decode()
+    assert "/get-involved/withdraw/" in shown  # the first send's link, not lost
 
 
 def test_signing_up_in_urdu_keeps_the_language(client, trust):

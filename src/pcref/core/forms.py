@@ -30,8 +30,8 @@ def call_service(form: forms.Form, change, *, by=None) -> bool:
     """Run a service (`change`, no arguments); when it refuses with a ValidationError, put the
     error on the form and return False. Nothing is saved then: services are atomic.
 
-    A form with a one-time key (`pcref.core.once.OnceField`) is acted on once: `by`, the person
-    sending it, is then needed, and a second send of the same form gets a form error instead.
+    A form with a one-time key (`pcref.core.once.OnceField`) is acted on once: a second send
+    of the same form gets a form error instead. `by` is the staff member sending it.
     """
     try:
         with once(form.cleaned_data.get("once"), by=by):

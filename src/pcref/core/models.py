@@ -284,7 +284,10 @@ class SentForm(models.Model):
     """
 
     key = models.UUIDField(primary_key=True)
-    sent_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # Empty for a form of the public site (the involvement sign-up).
+    sent_by = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     sent_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

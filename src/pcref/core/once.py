@@ -40,13 +40,12 @@ class OnceField(forms.UUIDField):
 
 @contextmanager
 def once(key: uuid.UUID | None, *, by):
-    """Run the block at most once for `key`, atomically with what it saves.
+    """Run the block at most once for `key`, atomically with what it saves. `by` is the staff
+    member sending the form, or None on the public site.
 
     Raises:
         AlreadySent: the key was used by an earlier send that saved its work.
     """
-    if key is not None and by is None:
-        raise ValueError("a form's one-time key is saved with the person who sent it")
     with transaction.atomic():
         if key is not None:
             try:

@@ -27,6 +27,8 @@ from pcref.involvement.presenters import rate_label
 class SignUpForm(HoneypotMixin):
     """Everything on one page: short enough, and nothing to lose between pages."""
 
+    once = OnceField()
+
     name = forms.CharField(
         label=_("Your name"),
         max_length=200,

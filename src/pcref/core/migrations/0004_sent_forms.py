@@ -19,6 +19,8 @@ class Migration(migrations.Migration):
                 (
                     "sent_by",
                     models.ForeignKey(
+                        blank=True,
+                        null=True,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,

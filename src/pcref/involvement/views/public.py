@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
 from pcref.core import queries as core_queries
+from pcref.core.once import AlreadySent, once
 from pcref.feedback.services import over_rate_limit
 from pcref.feedback.views.public import client_address
 from pcref.involvement import services
@@ -52,12 +53,18 @@ def sign_up(request):
             return render(
                 request, "involvement/public/rate-limited.jinja", {"trust": trust}, status=429
             )
-        _registration, token = services.sign_up(
-            form.cleaned_data,
-            organisation=trust,
-            interface_language=get_language(),
-            address=address,
-        )
+        try:
+            with once(form.cleaned_data["once"], by=None):
+                _registration, token = services.sign_up(
+                    form.cleaned_data,
+                    organisation=trust,
+                    interface_language=get_language(),
+                    address=address,
+                )
+        except AlreadySent:
+            # A double click: the first send signed them up and keeps their withdrawal link in
+            # the session; this one changes nothing there, so the link is not lost.
+            return redirect("involvement:signed_up")
         request.session[SIGNED_UP_KEY] = True
         request.session[TOKEN_KEY] = token
         return redirect("involvement:signed_up")
