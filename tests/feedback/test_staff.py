@@ -202,15 +202,17 @@ def test_a_reply_is_emailed_and_recorded(trust, officer, signed_in, settings):
         trust, wants_reply=True, preferred_method="email", email="person@example.com", consent=True
     )
     client = signed_in(officer)
-    response = client.post(
-        reverse("feedback_staff:reply", args=[submission.pk]),
-        {"body": "Thank you. We have spoken to the ward."},
-    )
+    url = reverse("feedback_staff:reply", args=[submission.pk])
+    key = re.search(r'name="once" value="([0-9a-f-]{36})"', client.get(url).content.decode())
+    reply = {"once": key.group(1), "body": "Thank you. We have spoken to the ward."}
+    response = client.post(url, reply)
     assert response.status_code == 302
     assert (
         mail.outbox[0].to == ["person@example.com"]
         and submission.reference in mail.outbox[0].subject
     )
+    # Sent twice (a double click): the person gets one email.
+    assert client.post(url, reply).status_code == 400 and len(mail.outbox) == 1
     submission.refresh_from_db()
     assert submission.status == "replied" and audited("feedback.replied", submission)
 

@@ -548,6 +548,7 @@ class ActionForm(forms.Form):
 
 
 class ReplyMessageForm(forms.Form):
+    once = OnceField()  # a reply sent twice would email the person twice
     body = forms.CharField(
         label=_("Your reply"),
         widget=forms.Textarea(attrs={"rows": 8, "dir": "auto"}),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from pcref.analytics.text.safe_export import write_csv, write_xlsx
 from pcref.core import queries as core_queries
-from pcref.core.forms import add_validation_error, call_service
+from pcref.core.forms import call_service
 from pcref.core.permissions import require_perm
 from pcref.feedback import presenters, queries, services
 from pcref.feedback.forms import (
@@ -261,16 +261,20 @@ def reply(request, pk):
     require_perm(request, Perm.HANDLE_FEEDBACK, submission)
     form = ReplyMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.send_reply(submission, body=form.cleaned_data["body"], by=request.user)
-        except ValidationError as error:
-            add_validation_error(form, error)
-        else:
+        body = form.cleaned_data["body"]
+        if call_service(
+            form,
+            lambda: services.send_reply(submission, body=body, by=request.user),
+            by=request.user,
+        ):
             messages.success(
                 request, _("Reply recorded for %(ref)s.") % {"ref": submission.reference}
             )
             return redirect("feedback_staff:case", pk=submission.pk)
-    return render(request, "feedback/staff/reply.jinja", {"submission": submission, "form": form})
+    context = {"submission": submission, "form": form}
+    return render(
+        request, "feedback/staff/reply.jinja", context, status=400 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
