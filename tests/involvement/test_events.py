@@ -220,10 +220,11 @@ def test_a_refused_change_leaves_the_event_as_it_was(trust, steering, record_eve
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_the_event_pages_it_should(
-    trust, make_staff, signed_in, record_event, role
+    trust, partner_organisation, make_staff, signed_in, record_event, role
 ):
     event = record_event()
-    client = signed_in(make_staff(trust, role))
+    own = partner_organisation if role == Role.PARTNER_USER else trust
+    client = signed_in(make_staff(own, role))
     lists = [reverse("involvement_staff:events"), reverse("involvement_staff:event_new")]
     details = [
         reverse("involvement_staff:event", args=[event.pk]),

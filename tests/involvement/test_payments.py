@@ -370,10 +370,11 @@ def test_totals_per_person_per_financial_year_at_the_31_march_1_april_edge(
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_the_payment_pages_it_should(
-    trust, make_staff, signed_in, set_rate, pay, role
+    trust, partner_organisation, make_staff, signed_in, set_rate, pay, role
 ):
     payment = pay(rate=set_rate())
-    client = signed_in(make_staff(trust, role, username=f"someone-{role}"))
+    own = partner_organisation if role == Role.PARTNER_USER else trust
+    client = signed_in(make_staff(own, role, username=f"someone-{role}"))
     for name in ("payments", "payment_new", "rates", "payments_csv"):
         expected = 200 if role in PAYMENT_ROLES else 403
         assert client.get(reverse(f"involvement_staff:{name}")).status_code == expected, name
