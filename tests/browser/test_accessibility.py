@@ -129,6 +129,7 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:member_edit", args=[steering_group.members.first().pk]),
         reverse("governance_staff:meeting_new", args=[steering_group.pk]),
         reverse("governance_staff:meeting", args=[group_meeting.pk]),
+        reverse("governance_staff:meeting_edit", args=[group_meeting.pk]),
         reverse("governance_staff:paper_new", args=[group_meeting.pk]),
         reverse("governance_staff:attendance", args=[group_meeting.pk]),
         reverse("governance_staff:minutes", args=[group_meeting.pk]),
