@@ -258,7 +258,7 @@ def test_two_trusts_in_a_programme_see_only_their_own_events(
 
 
 def test_an_event_is_recorded_through_the_form_and_shown_with_counts(
-    trust, steering, signed_in, partner_organisation, give_feedback, plan_action
+    trust, steering, make_staff, signed_in, partner_organisation, give_feedback, plan_action
 ):
     feedback = give_feedback(trust, "white-british", "good")
     client = signed_in(steering)
@@ -278,8 +278,14 @@ def test_an_event_is_recorded_through_the_form_and_shown_with_counts(
     page = client.get(response.url).content.decode()
     for text in ("Somali", "12", "Pakistani", "Carers", "25", "Community Voices", "five languages"):
         assert text in page
-    assert reverse("feedback_staff:case", args=[feedback.pk]) in page
+    # A steering member may not open feedback cases: the feedback is named, not linked.
+    assert feedback.reference in page
+    assert reverse("feedback_staff:case", args=[feedback.pk]) not in page
     assert reverse("governance_staff:action", args=[plan_action.pk]) in page
+    officer = signed_in(make_staff(trust, Role.PATIENT_EXPERIENCE_OFFICER))
+    page = officer.get(response.url).content.decode()
+    assert reverse("feedback_staff:case", args=[feedback.pk]) in page
+    assert reverse("governance_staff:action", args=[plan_action.pk]) not in page
     listing = client.get(reverse("involvement_staff:events")).content.decode()
     assert "Co-designing the crisis leaflet" in listing and "25" in listing
 
