@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from pcref.core.forms import call_service
 from pcref.core.permissions import require_perm
 from pcref.feedback.models import FeedbackSubmission, YouSaidWeDidEntry
+from pcref.feedback.rules import Perm as FeedbackPerm
 from pcref.governance import files, measures, meetings, presenters, queries, services
 from pcref.governance.forms import (
     NO_OVERRIDE,
@@ -180,15 +181,21 @@ def action(request, pk):
     updates = list(queries.updates_with_evidence(action))
     cited = {s.pk for u in updates for s in u.feedback_items.all()}
     entries = {e.pk for u in updates for e in u.you_said_we_did.all()}
+    # Cited feedback and entries are linked only for those who may open them (the officers);
+    # everyone else sees their references without a link to a 403 page.
     visible_feedback = set(
         FeedbackSubmission.objects.visible_to(request.user)
         .filter(pk__in=cited)
         .values_list("pk", flat=True)
+        if request.user.has_perm(FeedbackPerm.VIEW_FEEDBACK, None)
+        else ()
     )
     visible_entries = set(
         YouSaidWeDidEntry.objects.visible_to(request.user)
         .filter(pk__in=entries)
         .values_list("pk", flat=True)
+        if request.user.has_perm(FeedbackPerm.PUBLISH_YOU_SAID_WE_DID, None)
+        else ()
     )
     milestones = list(action.milestones.all())
     themes = list(action.themes.all())
