@@ -1,9 +1,10 @@
 """Staff forms acted on once: a second send of the same form makes nothing.
 
 A form with `OnceField` carries a new key each time it is shown. The view runs its service
-through `pcref.core.forms.call_service(form, change, by=user)`, which uses `once(key, by=user)`, which saves the key in the same transaction: if the service
-refuses, the key is not kept, so the corrected form can be sent; if the key is already
-taken, `AlreadySent` is raised and nothing is made. A session token would not do: two sends
+through `pcref.core.forms.call_service(form, change, by=user)`, whose `once(key, by=user)`
+saves the key in the same transaction: if the service refuses, the key is not kept, so the
+corrected form can be sent; if the key is already taken, `AlreadySent` is raised and nothing
+is made. A session token would not do: two sends
 at the same moment would both find it unused.
 """
 

@@ -180,9 +180,7 @@ def history(request):
 def dashboard(request):
     require_perm(request, Perm.VIEW_INSIGHTS, None)
     overview = dashboards.dashboard_for(request.user.organisation_id)
-    context = {
-        "dashboard": overview,
-        "can_upload": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
-        "can_see_runs": request.user.has_perm(Perm.UPLOAD_EXTRACTS, None),
-    }
+    # The run page needs the upload permission too: one check for both links.
+    can_upload = request.user.has_perm(Perm.UPLOAD_EXTRACTS, None)
+    context = {"dashboard": overview, "can_upload": can_upload, "can_see_runs": can_upload}
     return render(request, "insights/staff/dashboard.jinja", context)
