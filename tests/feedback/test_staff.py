@@ -296,6 +296,24 @@ def test_a_draft_with_personal_details_is_mended_or_deleted_and_a_published_one_
     assert AuditEntry.objects.filter(action="you_said_we_did.deleted").exists()
 
 
+def test_a_draft_sent_twice_makes_one_draft(trust, officer, signed_in):
+    submission = receive(trust, text="The leaflet was only in English.")
+    staff = signed_in(officer)
+    url = reverse("feedback_staff:you_said_we_did_new", args=[submission.pk])
+    key = re.search(r'name="once" value="([0-9a-f-]{36})"', staff.get(url).content.decode())
+    draft = {
+        "once": key.group(1),
+        "theme": Theme.objects.filter(is_active=True).first().key,
+        "service_team": "",
+        "you_said": "Leaflets only in English.",
+        "we_did": "Leaflets in six languages.",
+    }
+    assert staff.post(url, draft).status_code == 302
+    again = staff.post(url, draft)  # a double click
+    assert again.status_code == 400 and "already been sent" in again.content.decode()
+    assert YouSaidWeDidEntry.objects.count() == 1
+
+
 def _group_cell(text: str, label: str) -> str:
     found = re.search(
         rf'{label}</td><td class="nhsuk-table__cell nhsuk-table__cell--numeric">([^<]*)<', text

@@ -595,6 +595,12 @@ class YouSaidWeDidForm(forms.Form):
         return data
 
 
+class YouSaidWeDidDraftForm(YouSaidWeDidForm):
+    """A new draft: acted on once, as a double click would make two drafts of one entry."""
+
+    once = OnceField()
+
+
 class PartnerFeedbackForm(WhoForm, WhatHappenedForm):
     """A partner organisation records feedback for someone, or from a listening event."""
 

@@ -24,6 +24,7 @@ from pcref.feedback.forms import (
     ReplyMessageForm,
     StatusForm,
     TriageForm,
+    YouSaidWeDidDraftForm,
     YouSaidWeDidForm,
 )
 from pcref.feedback.models import FeedbackAction, FeedbackSubmission, YouSaidWeDidEntry
@@ -282,7 +283,7 @@ def you_said_we_did_new(request, pk):
     submission = _submission(request, pk)
     require_perm(request, Perm.PUBLISH_YOU_SAID_WE_DID, submission)
     confirmed = submission.confirmed_theme_keys()
-    form = YouSaidWeDidForm(
+    form = YouSaidWeDidDraftForm(
         request.POST or None,
         initial={
             "you_said": services.suggested_summary([submission]),
@@ -292,17 +293,24 @@ def you_said_we_did_new(request, pk):
         organisation_id=submission.organisation_id,
     )
     if request.method == "POST" and form.is_valid():
-        entry = services.draft_you_said_we_did(
-            organisation=submission.organisation,
-            submissions=[submission],
-            **form.cleaned_data,  # theme, service_team, you_said, we_did
-            by=request.user,
-        )
-        return redirect("feedback_staff:you_said_we_did_review", pk=entry.pk)
+        saved = {}
+
+        def draft():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "once"}
+            saved["entry"] = services.draft_you_said_we_did(
+                organisation=submission.organisation,
+                submissions=[submission],
+                **data,  # theme, service_team, you_said, we_did
+                by=request.user,
+            )
+
+        if call_service(form, draft, by=request.user):
+            return redirect("feedback_staff:you_said_we_did_review", pk=saved["entry"].pk)
     return render(
         request,
         "feedback/staff/you-said-we-did-form.jinja",
         {"submission": submission, "form": form},
+        status=400 if form.errors else 200,
     )
 
 
