@@ -44,6 +44,7 @@ def test_a_metric_page_is_interactive_with_javascript(
     page.get_by_role("link", name="People detained under the Mental Health Act").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("People detained")
     expect(page.get_by_text("Not for publication: figures are not suppressed")).to_be_visible()
+    page.wait_for_load_state()  # every chart parsed: the heading shows before the page ends
     figures = page.locator("figure.pcref-chart__figure")
     count = figures.count()
     assert count >= 3  # by group, all people over time (and each group), teams or a note
