@@ -4,8 +4,7 @@ A form with `OnceField` carries a new key each time it is shown. The view runs i
 through `pcref.core.forms.call_service(form, change, by=user)`, whose `once(key, by=user)`
 saves the key in the same transaction: if the service refuses, the key is not kept, so the
 corrected form can be sent; if the key is already taken, `AlreadySent` is raised and nothing
-is made. A session token would not do: two sends
-at the same moment would both find it unused.
+is made. A session token would not do: two sends at the same moment would both find it unused.
 """
 
 import uuid
