@@ -290,8 +290,13 @@ def load(args) -> int:
     """Put the site under load on PostgreSQL and gunicorn, then check nothing was lost."""
     from pathlib import Path
 
-    from pcref.loadtest.run import LoadSettings, main
+    from pcref.loadtest.run import LoadSettings, main, staff_mix
 
+    try:
+        staff_mix(args.users)
+    except ValueError as error:
+        print(f"pcref: {error}", file=sys.stderr)
+        return 2
     locust = Path(args.locust)
     if not locust.exists():
         print(f"pcref: no locust program at {locust}; `make load` installs it", file=sys.stderr)

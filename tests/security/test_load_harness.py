@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pcref.loadtest.postgres import server_binaries
-from pcref.loadtest.run import compare
+from pcref.loadtest.run import compare, staff_mix
 from pcref.paths import REPO_DIR
 
 LOCUST = Path(REPO_DIR) / ".venv-load" / "bin" / "locust"
@@ -43,6 +43,24 @@ def test_the_check_finds_a_lost_a_changed_and_a_doubled_submission():
     assert report["stored_without_confirmation"] == 1
 
 
+def test_the_staff_are_about_three_in_nineteen_users_and_at_least_one_of_each():
+    assert staff_mix(3) == {"LOAD_OFFICERS": "1", "LOAD_ANALYSTS": "1"}
+    assert staff_mix(12) == {"LOAD_OFFICERS": "1", "LOAD_ANALYSTS": "1"}
+    assert staff_mix(190) == {"LOAD_OFFICERS": "20", "LOAD_ANALYSTS": "10"}
+
+
+def test_too_few_users_for_the_mix_is_refused_before_anything_starts():
+    result = subprocess.run(
+        [Path(sys.executable).with_name("pcref"), "load", "--users", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--users 2: at least 3 are needed" in result.stderr
+
+
 @pytest.mark.slow
 def test_make_load_runs_end_to_end_and_loses_nothing():
     if server_binaries() is None:
@@ -58,7 +76,7 @@ def test_make_load_runs_end_to_end_and_loses_nothing():
             "--users",
             "5",
             "--seconds",
-            "6",
+            "8",
             "--web-workers",
             "2",
             "--locust",

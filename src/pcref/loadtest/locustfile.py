@@ -6,8 +6,10 @@ the site. No Django here: everything is done over HTTP, as a browser would.
 * Patient experience officers sign in (password and authenticator code) and triage feedback.
 * Analysts sign in and open the insights dashboard and metric pages.
 
-Environment: LOAD_STAFF (a JSON file of staff usernames, password and authenticator keys) and
-LOAD_RESULTS (a folder where each locust process writes the confirmations it received).
+Environment: LOAD_STAFF (a JSON file of staff usernames, password and authenticator keys),
+LOAD_RESULTS (a folder where each locust process writes the confirmations it received) and
+LOAD_OFFICERS, LOAD_ANALYSTS (how many of each: locust starts these fixed counts before the
+people, so staff are signed in and working for the whole measured time even in a short run).
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ def csrf_of(response) -> str:
 
 
 class Person(FastHttpUser):
-    """Someone giving feedback: a new visitor (new cookies, new address) for each journey."""
+    """Someone giving feedback: a new visitor (new cookies, new address) for each journey.
+    Every user who is not staff is one of these."""
 
-    weight = 16
     wait_time = between(0.0, 0.05)
 
     @task
@@ -165,7 +167,7 @@ class StaffUser(FastHttpUser):
 class Officer(StaffUser):
     """A patient experience officer triaging new feedback."""
 
-    weight = 2
+    fixed_count = int(os.environ.get("LOAD_OFFICERS", "1"))
     role = "officer"
     wait_time = between(0.5, 1.5)
 
@@ -212,7 +214,7 @@ class Officer(StaffUser):
 class Analyst(StaffUser):
     """An analyst looking at the insights dashboard and a metric's page."""
 
-    weight = 1
+    fixed_count = int(os.environ.get("LOAD_ANALYSTS", "1"))
     role = "analyst"
     wait_time = between(1, 3)
 

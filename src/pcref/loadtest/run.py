@@ -37,7 +37,7 @@ GOAL_P95_MS = 300
 
 @dataclass(frozen=True)
 class LoadSettings:
-    people: int  # locust users in all; the mix is set by each user class's weight
+    people: int  # locust users in all: staff (see staff_mix), the rest people giving feedback
     seconds: int  # measured time, after every user has started
     web_workers: int
     locust: Path  # the locust program
@@ -136,6 +136,18 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def staff_mix(people: int) -> dict[str, int]:
+    """Officers and analysts among `people` users: about 2 and 1 in 19 (a busy day's mix), at
+    least one of each so every part of the load is exercised, and never all of the users."""
+    officers = max(1, round(people * 2 / 19))
+    analysts = max(1, round(people / 19))
+    if officers + analysts >= people:
+        raise ValueError(
+            f"--users {people}: at least 3 are needed (an officer, an analyst, a person)"
+        )
+    return {"LOAD_OFFICERS": str(officers), "LOAD_ANALYSTS": str(analysts)}
+
+
 def _run_locust(
     settings: LoadSettings, port: int, staff_file: Path, work: Path, env: dict
 ) -> list[dict]:
@@ -168,7 +180,12 @@ def _run_locust(
         "--loglevel",
         "WARNING",
     ]
-    env = {**env, "LOAD_STAFF": str(staff_file), "LOAD_RESULTS": str(work / "results")}
+    env = {
+        **env,
+        **staff_mix(settings.people),
+        "LOAD_STAFF": str(staff_file),
+        "LOAD_RESULTS": str(work / "results"),
+    }
     result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
     if not (work / "locust_stats.csv").exists():
         raise RuntimeError(
