@@ -35,6 +35,28 @@ def english_by_default():
     translation.deactivate()
 
 
+SITE_PASSWORD_HASHERS = None  # the site's own list, before quick_password_hashing
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    """Passwords are hashed with a quick hasher in tests: the site's Argon2 takes 0.2 s a hash
+    and again a check, and the tests make and sign in hundreds of staff. The site's hashers
+    stay after it, and test_sign_in checks that the site itself hashes with Argon2
+    (`site_password_hashing`)."""
+    global SITE_PASSWORD_HASHERS
+    if SITE_PASSWORD_HASHERS is None:
+        SITE_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS += SITE_PASSWORD_HASHERS
+
+
+@pytest.fixture
+def site_password_hashing(settings):
+    """The site's own password hashers, as in production."""
+    settings.PASSWORD_HASHERS = SITE_PASSWORD_HASHERS
+
+
 @pytest.fixture(autouse=True)
 def own_insights_folder(settings, tmp_path):
     """Uploads, results and reports of a test go to its own folder, never var/; the demo's

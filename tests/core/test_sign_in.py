@@ -30,7 +30,7 @@ def sign_in_with_password(client, username, password=PASSWORD, next_url="/staff/
     )
 
 
-def test_passwords_are_hashed_with_argon2(trust, make_staff):
+def test_passwords_are_hashed_with_argon2(trust, make_staff, site_password_hashing):
     person = make_staff(trust, Role.ANALYST)
     assert identify_hasher(person.password).algorithm == "argon2"
 
