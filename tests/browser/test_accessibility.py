@@ -1,10 +1,12 @@
 """axe (WCAG 2.2 AA) on every page of the demo: public pages in every language, staff pages
 as every role, and the sign-in journey."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
@@ -116,10 +118,17 @@ def test_staff_pages_pass_axe_for_every_role(
         ),
         reverse("governance_staff:evidence_pack"),
     ]
+    from pcref.governance import meetings
     from pcref.governance.models import GovernanceGroup, LogItem
 
     steering_group = GovernanceGroup.objects.get(organisation=trust, name="PCREF steering group")
     group_meeting = steering_group.meetings.exclude(decisions=None).first()
+    # every demo meeting has something recorded: one set up by mistake, to ask about removing
+    mistake = meetings.create_meeting(
+        steering_group,
+        {"held_on": timezone.localdate() + timedelta(days=400), "agenda": "1. Welcome"},
+        by=User.objects.get(username="steering"),
+    )
     log_item = LogItem.objects.filter(meeting__group=steering_group, done_on=None).first()
     governance_pages += [
         reverse("governance_staff:groups"),
@@ -130,6 +139,8 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:meeting_new", args=[steering_group.pk]),
         reverse("governance_staff:meeting", args=[group_meeting.pk]),
         reverse("governance_staff:meeting_edit", args=[group_meeting.pk]),
+        reverse("governance_staff:meeting_remove", args=[group_meeting.pk]),  # it stays
+        reverse("governance_staff:meeting_remove", args=[mistake.pk]),  # asks first
         reverse("governance_staff:paper_new", args=[group_meeting.pk]),
         reverse("governance_staff:attendance", args=[group_meeting.pk]),
         reverse("governance_staff:minutes", args=[group_meeting.pk]),

@@ -279,6 +279,64 @@ def test_a_meetings_date_and_agenda_can_be_put_right(group, meeting, steering, s
     assert meeting.held_on.isoformat() == moved
 
 
+def test_a_meeting_set_up_by_mistake_is_removed_after_asking(group, meeting, steering, signed_in):
+    client = signed_in(steering)
+    mistake = meetings.create_meeting(
+        group, {"held_on": TODAY + timedelta(days=7), "agenda": "1. Welcome"}, by=steering
+    )
+    url = reverse("governance_staff:meeting_remove", args=[mistake.pk])
+    page = client.get(reverse("governance_staff:meeting", args=[mistake.pk])).content.decode()
+    assert f'href="{url}"' in page
+    asked = client.get(url)
+    assert asked.status_code == 200 and "Remove meeting" in words(asked)
+    assert Meeting.objects.filter(pk=mistake.pk).exists()  # asking removes nothing
+    response = client.post(url)
+    assert response["Location"] == reverse("governance_staff:group", args=[group.pk])
+    assert not Meeting.objects.filter(pk=mistake.pk).exists()
+    assert Meeting.objects.filter(pk=meeting.pk).exists()  # the group's other meeting stays
+    entry = AuditEntry.objects.get(action="governance.meeting_removed")
+    assert (entry.target_id, entry.organisation_id) == (str(mistake.pk), group.organisation_id)
+    assert entry.changes == {
+        "agenda": ["changed", None],
+        "held_on": [mistake.held_on.isoformat(), None],
+    }
+    assert client.post(url).status_code == 404  # sent twice: gone already, nothing more happens
+    assert AuditEntry.objects.filter(action="governance.meeting_removed").count() == 1
+
+
+@pytest.mark.parametrize("record", ["paper", "attendance", "minutes", "decision", "log item"])
+def test_a_meeting_with_anything_recorded_stays(
+    group, meeting, add_member, steering, signed_in, record
+):
+    member = add_member()
+    if record == "paper":
+        meetings.add_paper(meeting, "Pack", SimpleUploadedFile("pack.pdf", b"%PDF"), by=steering)
+    elif record == "attendance":
+        meetings.record_attendance(
+            meeting, {meetings.attendance_field(member): "present"}, by=steering
+        )
+    elif record == "minutes":
+        meetings.record_minutes(meeting, "Agreed.", None, by=steering)
+    elif record == "decision":
+        meetings.add_decision(meeting, {"text": "Agreed."}, by=steering)
+    else:
+        meetings.add_log_item(
+            meeting, {"text": "Write", "owner": member, "due_on": TODAY}, by=steering
+        )
+    client = signed_in(steering)
+    url = reverse("governance_staff:meeting_remove", args=[meeting.pk])
+    page = client.get(reverse("governance_staff:meeting", args=[meeting.pk])).content.decode()
+    assert url not in page  # no link to a removal that cannot happen
+    asked = client.get(url)
+    assert asked.status_code == 200
+    assert "cannot be removed" in words(asked) and "Remove meeting" not in words(asked)
+    assert client.post(url).status_code == 400
+    with pytest.raises(ValidationError, match="stays as part of the group's record"):
+        meetings.remove_meeting(meeting, by=steering)
+    assert Meeting.objects.filter(pk=meeting.pk).exists()
+    assert not AuditEntry.objects.filter(action="governance.meeting_removed").exists()
+
+
 def test_attendance_and_minutes_wait_until_the_meeting_has_taken_place(
     group, add_member, steering, signed_in
 ):
@@ -616,6 +674,7 @@ def urls_of(group, meeting, member, paper, item):
         reverse("governance_staff:member_edit", args=[member.pk]),
         reverse("governance_staff:meeting_new", args=[group.pk]),
         reverse("governance_staff:meeting_edit", args=[meeting.pk]),
+        reverse("governance_staff:meeting_remove", args=[meeting.pk]),
         reverse("governance_staff:paper_new", args=[meeting.pk]),
         reverse("governance_staff:attendance", args=[meeting.pk]),
         reverse("governance_staff:minutes", args=[meeting.pk]),

@@ -190,6 +190,7 @@ TABLE = {
     "governance_staff:member_edit":            "sign 403  403  ok   403  ok   404  404",
     "governance_staff:meeting_new":            "sign 403  403  ok   403  ok   404  404",
     "governance_staff:meeting_edit":           "sign 403  403  ok   403  ok   404  404",
+    "governance_staff:meeting_remove":         "sign 403  403  ok   403  ok   404  404",  # asks first
     "governance_staff:meeting":                "sign 403  ok   ok   ok   ok   404  404",
     "governance_staff:paper_new":              "sign 403  403  ok   403  ok   404  404",
     "governance_staff:paper":                   "sign 403  ok   ok   ok   ok   404  404",
@@ -511,6 +512,7 @@ def address_arguments(trust) -> dict[str, dict]:
         meeting.pk: [
             "meeting",
             "meeting_edit",
+            "meeting_remove",
             "paper_new",
             "attendance",
             "minutes",

@@ -320,6 +320,45 @@ def update_meeting(meeting: Meeting, data: Mapping[str, Any], *, by: User) -> Me
     return meeting
 
 
+def is_recorded(meeting: Meeting) -> bool:
+    """Whether anything of the meeting has been recorded: papers, attendance, minutes,
+    decisions or the action log. Such a meeting is part of the group's record and stays."""
+    return bool(
+        meeting.minutes
+        or meeting.minutes_approved_on
+        or meeting.papers.exists()
+        or meeting.attendance.exists()
+        or meeting.decisions.exists()
+        or meeting.log_items.exists()
+    )
+
+
+@transaction.atomic
+def remove_meeting(meeting: Meeting, *, by: User) -> GovernanceGroup:
+    """A meeting set up by mistake (the wrong group, twice) taken away, while nothing of it is
+    recorded; returns its group. The audit log keeps its date."""
+    _check(by, Perm.MANAGE_GROUPS, meeting)
+    meeting = Meeting.objects.select_for_update().select_related("group").get(pk=meeting.pk)
+    if is_recorded(meeting):
+        raise ValidationError(
+            _(
+                "This meeting has papers, attendance, minutes, decisions or action log items "
+                "recorded, so it stays as part of the group's record. You can change its date "
+                "or agenda."
+            )
+        )
+    group = meeting.group
+    _record(
+        "governance.meeting_removed",
+        by,
+        meeting,
+        group,
+        before={"held_on": meeting.held_on, "agenda": audit.MASK},
+    )
+    meeting.delete()
+    return group
+
+
 @transaction.atomic
 def add_paper(meeting: Meeting, title: str, uploaded: UploadedFile, *, by: User) -> MeetingPaper:
     """A paper for the meeting: a document or image of an allowed kind, not empty, not too big."""

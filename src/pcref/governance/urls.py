@@ -40,6 +40,7 @@ staff_urlpatterns = (
         path("groups/<uuid:pk>/meetings/new/", meeting_views.meeting_new, name="meeting_new"),
         path("meetings/<uuid:pk>/", meeting_views.meeting, name="meeting"),
         path("meetings/<uuid:pk>/change/", meeting_views.meeting_edit, name="meeting_edit"),
+        path("meetings/<uuid:pk>/remove/", meeting_views.meeting_remove, name="meeting_remove"),
         path("meetings/<uuid:pk>/papers/new/", meeting_views.paper_new, name="paper_new"),
         path("papers/<uuid:pk>/", meeting_views.paper, name="paper"),
         path("meetings/<uuid:pk>/attendance/", meeting_views.attendance, name="attendance"),

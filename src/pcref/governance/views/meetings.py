@@ -2,6 +2,7 @@
 action log, a meeting with its papers, attendance, minutes, decisions and log items; the forms."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -224,6 +225,29 @@ def meeting_edit(request, pk):
     return _render_form(request, "governance/staff/meeting-form.jinja", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+def meeting_remove(request, pk):
+    """A page that asks first; the POST removes a meeting set up by mistake. A meeting with
+    anything recorded stays: the page says so, and a POST is refused with 400."""
+    meeting = _meeting(request, pk)
+    require_perm(request, Perm.MANAGE_GROUPS, meeting)
+    status = 200
+    if request.method == "POST":
+        try:
+            group = meetings.remove_meeting(meeting, by=request.user)
+        except ValidationError:
+            status = 400  # recorded meanwhile: the page below says why it stays
+        else:
+            messages.success(request, _("Meeting removed."))
+            return redirect("governance_staff:group", pk=group.pk)
+    context = {
+        "meeting": meeting,
+        "group": meeting.group,
+        "recorded": meetings.is_recorded(meeting),
+    }
+    return render(request, "governance/staff/meeting-remove.jinja", context, status=status)
+
+
 @require_safe
 def meeting(request, pk):
     meeting = _meeting(request, pk)
@@ -245,6 +269,7 @@ def meeting(request, pk):
         ],
         "can_manage": request.user.has_perm(Perm.MANAGE_GROUPS, meeting),
         "has_taken_place": meeting.held_on <= today,
+        "can_remove": not meetings.is_recorded(meeting),
     }
     return render(request, "governance/staff/meeting.jinja", context)
 
