@@ -277,7 +277,7 @@ def print_scale_benchmarks(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset_dir", nargs="?", help="a dataset version folder of Parquet files")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each; best kept")
     parser.add_argument("--people", type=int, help="synthesise and ingest this many people first")
