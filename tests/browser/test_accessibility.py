@@ -119,7 +119,7 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:evidence_pack"),
     ]
     from pcref.governance import meetings
-    from pcref.governance.models import GovernanceGroup, LogItem
+    from pcref.governance.models import GovernanceGroup, LogItem, MeetingPaper
 
     steering_group = GovernanceGroup.objects.get(organisation=trust, name="PCREF steering group")
     group_meeting = steering_group.meetings.exclude(decisions=None).first()
@@ -142,6 +142,10 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:meeting_remove", args=[group_meeting.pk]),  # it stays
         reverse("governance_staff:meeting_remove", args=[mistake.pk]),  # asks first
         reverse("governance_staff:paper_new", args=[group_meeting.pk]),
+        reverse(
+            "governance_staff:paper_remove",
+            args=[MeetingPaper.objects.filter(meeting__group=steering_group).first().pk],
+        ),
         reverse("governance_staff:attendance", args=[group_meeting.pk]),
         reverse("governance_staff:minutes", args=[group_meeting.pk]),
         reverse("governance_staff:decision_new", args=[group_meeting.pk]),

@@ -304,6 +304,34 @@ def test_a_meeting_set_up_by_mistake_is_removed_after_asking(group, meeting, ste
     assert AuditEntry.objects.filter(action="governance.meeting_removed").count() == 1
 
 
+def test_a_paper_uploaded_by_mistake_is_removed_with_its_file(
+    meeting, steering, signed_in, django_capture_on_commit_callbacks
+):
+    paper = meetings.add_paper(
+        meeting, "Pack", SimpleUploadedFile("Jo Bloggs notes.pdf", b"%PDF x"), by=steering
+    )
+    kept = meetings.add_paper(meeting, "Terms", SimpleUploadedFile("t.pdf", b"%PDF t"), by=steering)
+    stored, storage = paper.file.name, paper.file.storage
+    client = signed_in(steering)
+    url = reverse("governance_staff:paper_remove", args=[paper.pk])
+    page = client.get(reverse("governance_staff:meeting", args=[meeting.pk])).content.decode()
+    assert f'href="{url}"' in page
+    asked = client.get(url)
+    assert asked.status_code == 200 and "Remove paper" in words(asked)
+    assert storage.exists(stored)  # asking removes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response["Location"] == reverse("governance_staff:meeting", args=[meeting.pk])
+    assert not MeetingPaper.objects.filter(pk=paper.pk).exists()
+    assert not storage.exists(stored)  # the file goes with its record
+    assert storage.exists(kept.file.name) and MeetingPaper.objects.filter(pk=kept.pk).exists()
+    entry = AuditEntry.objects.get(action="governance.paper_removed")
+    assert entry.target_id == str(meeting.pk)
+    assert entry.changes["sha256"][0] == paper.sha256
+    assert "Bloggs" not in json.dumps(entry.changes)  # a file's name may name someone
+    assert client.post(url).status_code == 404  # sent twice: gone already
+
+
 @pytest.mark.parametrize("record", ["paper", "attendance", "minutes", "decision", "log item"])
 def test_a_meeting_with_anything_recorded_stays(
     group, meeting, add_member, steering, signed_in, record
@@ -676,6 +704,7 @@ def urls_of(group, meeting, member, paper, item):
         reverse("governance_staff:meeting_edit", args=[meeting.pk]),
         reverse("governance_staff:meeting_remove", args=[meeting.pk]),
         reverse("governance_staff:paper_new", args=[meeting.pk]),
+        reverse("governance_staff:paper_remove", args=[paper.pk]),
         reverse("governance_staff:attendance", args=[meeting.pk]),
         reverse("governance_staff:minutes", args=[meeting.pk]),
         reverse("governance_staff:decision_new", args=[meeting.pk]),

@@ -194,6 +194,7 @@ TABLE = {
     "governance_staff:meeting":                "sign 403  ok   ok   ok   ok   404  404",
     "governance_staff:paper_new":              "sign 403  403  ok   403  ok   404  404",
     "governance_staff:paper":                   "sign 403  ok   ok   ok   ok   404  404",
+    "governance_staff:paper_remove":            "sign 403  403  ok   403  ok   404  404",  # asks first
     "governance_staff:attendance":             "sign 403  403  ok   403  ok   404  404",
     "governance_staff:minutes":                "sign 403  403  ok   403  ok   404  404",
     "governance_staff:decision_new":           "sign 403  403  ok   403  ok   404  404",
@@ -470,6 +471,9 @@ def address_arguments(trust) -> dict[str, dict]:
             "pk": first(GroupMember.objects.filter(group=group), "member").pk
         },
         "governance_staff:paper": {
+            "pk": first(MeetingPaper.objects.filter(meeting__group=group), "paper").pk
+        },
+        "governance_staff:paper_remove": {
             "pk": first(MeetingPaper.objects.filter(meeting__group=group), "paper").pk
         },
         "governance_staff:log_item_done": {

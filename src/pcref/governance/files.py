@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -138,6 +139,13 @@ def file_fields(uploaded: UploadedFile) -> dict:
         "size": uploaded.size,
         "sha256": digest.hexdigest(),
     }
+
+
+def delete_after_commit(stored) -> None:
+    """Delete a StoredFile's file once the transaction that deletes its record commits: a
+    rolled-back removal keeps both."""
+    storage, name = stored.file.storage, stored.file.name
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 def download(stored) -> FileResponse:

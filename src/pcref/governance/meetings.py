@@ -389,6 +389,28 @@ def add_paper(meeting: Meeting, title: str, uploaded: UploadedFile, *, by: User)
     return paper
 
 
+@transaction.atomic
+def remove_paper(paper: MeetingPaper, *, by: User) -> Meeting:
+    """A paper uploaded by mistake (the wrong file, or one with personal details in it) taken
+    away: its record now, its stored file once that is committed. Returns its meeting. The
+    audit log keeps its size and checksum, as when it was added, never its name."""
+    _check(by, Perm.MANAGE_GROUPS, paper.meeting)
+    paper = (
+        MeetingPaper.objects.select_for_update().select_related("meeting__group").get(pk=paper.pk)
+    )
+    meeting = paper.meeting
+    _record(
+        "governance.paper_removed",
+        by,
+        meeting,
+        meeting.group,
+        before={"paper": paper.pk, "size": paper.size, "sha256": paper.sha256},
+    )
+    files.delete_after_commit(paper)
+    paper.delete()
+    return meeting
+
+
 def attendance_field(member: GroupMember) -> str:
     """The name of a member's answer on the attendance form."""
     return f"member_{member.pk.hex}"

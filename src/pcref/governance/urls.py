@@ -43,6 +43,7 @@ staff_urlpatterns = (
         path("meetings/<uuid:pk>/remove/", meeting_views.meeting_remove, name="meeting_remove"),
         path("meetings/<uuid:pk>/papers/new/", meeting_views.paper_new, name="paper_new"),
         path("papers/<uuid:pk>/", meeting_views.paper, name="paper"),
+        path("papers/<uuid:pk>/remove/", meeting_views.paper_remove, name="paper_remove"),
         path("meetings/<uuid:pk>/attendance/", meeting_views.attendance, name="attendance"),
         path("meetings/<uuid:pk>/minutes/", meeting_views.minutes, name="minutes"),
         path("meetings/<uuid:pk>/decisions/new/", meeting_views.decision_new, name="decision_new"),

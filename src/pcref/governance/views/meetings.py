@@ -305,6 +305,24 @@ def paper(request, pk):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+def paper_remove(request, pk):
+    """A page that asks first; the POST removes the paper and its file."""
+    paper = get_object_or_404(
+        MeetingPaper.objects.filter(
+            meeting__group__in=_visible_groups(request).values("pk")
+        ).select_related("meeting__group"),
+        pk=pk,
+    )
+    require_perm(request, Perm.MANAGE_GROUPS, paper.meeting)
+    if request.method == "POST":
+        meeting = meetings.remove_paper(paper, by=request.user)
+        messages.success(request, _("Paper removed."))
+        return redirect("governance_staff:meeting", pk=meeting.pk)
+    context = {"paper": paper, "meeting": paper.meeting, "group": paper.meeting.group}
+    return render(request, "governance/staff/paper-remove.jinja", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def attendance(request, pk):
     meeting = _meeting(request, pk)
     require_perm(request, Perm.MANAGE_GROUPS, meeting)
