@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from pcref.core.models import Organisation, ServiceTeam, User
 from pcref.demo import load_everything
 from pcref.feedback.models import FeedbackSubmission
-from pcref.governance.models import DeliveryAction, DeliveryPlan, Milestone
+from pcref.governance.models import DeliveryAction, DeliveryPlan, EvidenceFile, Milestone
 from pcref.insights.models import MetricRun, Report
 from pcref.involvement.models import (
     EngagementEvent,
@@ -109,6 +109,10 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:action", args=[action.pk]),
         reverse("governance_staff:action_edit", args=[action.pk]),
         reverse("governance_staff:progress_new", args=[action.pk]),
+        reverse(
+            "governance_staff:evidence_file_remove",
+            args=[EvidenceFile.objects.filter(update__action__workstream__plan=plan).first().pk],
+        ),
         reverse("governance_staff:rag_override", args=[action.pk]),
         reverse("governance_staff:milestone_new", args=[action.pk]),
         reverse("governance_staff:measure_new", args=[action.pk]),

@@ -670,6 +670,37 @@ def test_an_update_carries_a_file_feedback_and_an_entry_as_evidence(
     assert "We trained every ward team" not in public
 
 
+def test_an_evidence_file_uploaded_by_mistake_is_removed_and_its_update_stays(
+    action, steering, reader, outsider, signed_in, django_capture_on_commit_callbacks
+):
+    update = services.add_progress_update(
+        action,
+        {"text": "Trained.", "recorded_on": None},
+        by=steering,
+        uploaded=upload("Jo Bloggs sick note.txt"),
+    )
+    stored = update.files.get()
+    path, storage = stored.file.name, stored.file.storage
+    url = reverse("governance_staff:evidence_file_remove", args=[stored.pk])
+    assert signed_in(reader).get(url).status_code == 403  # a board viewer reads, never removes
+    assert signed_in(outsider).post(url).status_code == 404
+    client = signed_in(steering)
+    page = client.get(reverse("governance_staff:action", args=[action.pk])).content.decode()
+    assert f'href="{url}"' in page
+    asked = client.get(url)
+    assert asked.status_code == 200 and "Remove evidence file" in asked.content.decode()
+    assert storage.exists(path)  # asking removes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response["Location"] == reverse("governance_staff:action", args=[action.pk])
+    assert not EvidenceFile.objects.exists() and not storage.exists(path)
+    assert ProgressUpdate.objects.filter(pk=update.pk).exists()  # the update stays
+    removed = AuditEntry.objects.get(action="governance.evidence_file_removed")
+    assert (removed.target_id, removed.changes["sha256"][0]) == (str(action.pk), stored.sha256)
+    assert "Bloggs" not in str(removed.changes)
+    assert client.post(url).status_code == 404  # sent twice: gone already
+
+
 def test_evidence_files_answer_404_to_another_organisation(action, steering, outsider, signed_in):
     update = services.add_progress_update(
         action, {"text": "Trained.", "recorded_on": None}, by=steering, uploaded=upload()

@@ -183,6 +183,7 @@ TABLE = {
     "governance_staff:measure_new":            "sign 403  403  ok   403  ok   404  ok",
     "governance_staff:milestone_done":         "sign 403  403  ok   403  ok   404  ok",  # asks first
     "governance_staff:evidence_file":          "sign 403  ok   ok   ok   ok   404  ok",
+    "governance_staff:evidence_file_remove":   "sign 403  403  ok   403  ok   404  ok",  # asks first
     "governance_staff:groups":                 "sign 403  ok   ok   ok   ok   403  ok",
     "governance_staff:group_new":              "sign 403  403  ok   403  ok   403  ok",
     "governance_staff:group":                  "sign 403  ok   ok   ok   ok   404  404",
@@ -463,6 +464,11 @@ def address_arguments(trust) -> dict[str, dict]:
             "pk": first(Milestone.objects.filter(action__workstream__plan=plan), "milestone").pk
         },
         "governance_staff:evidence_file": {
+            "pk": first(
+                EvidenceFile.objects.filter(update__action__workstream__plan=plan), "evidence file"
+            ).pk
+        },
+        "governance_staff:evidence_file_remove": {
             "pk": first(
                 EvidenceFile.objects.filter(update__action__workstream__plan=plan), "evidence file"
             ).pk

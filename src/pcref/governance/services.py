@@ -310,6 +310,30 @@ def add_progress_update(
 
 
 @transaction.atomic
+def remove_evidence_file(stored: EvidenceFile, *, by: User) -> DeliveryAction:
+    """An evidence file uploaded by mistake (the wrong file, or one with personal details in
+    it) taken away from its progress update, which stays: its record now, its stored file once
+    that is committed. Returns the action. Audited by size and checksum, never its name."""
+    stored = (
+        EvidenceFile.objects.select_for_update()
+        .select_related("update__action__workstream__plan")
+        .get(pk=stored.pk)
+    )
+    action = stored.update.action
+    _check(by, Perm.MANAGE_PLANS, action)
+    audit.record(
+        action="governance.evidence_file_removed",
+        by=by,
+        target=action,
+        before={"file": str(stored.pk), "size": stored.size, "sha256": stored.sha256},
+        organisation_id=action.workstream.plan.organisation_id,
+    )
+    files.delete_after_commit(stored)
+    stored.delete()
+    return action
+
+
+@transaction.atomic
 def add_milestone(action: DeliveryAction, data: Mapping[str, Any], *, by: User) -> Milestone:
     """A step on the way: due no later than the action itself."""
     _check(by, Perm.MANAGE_PLANS, action)

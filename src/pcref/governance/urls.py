@@ -32,6 +32,7 @@ staff_urlpatterns = (
         path("milestones/<uuid:pk>/done/", staff.milestone_done, name="milestone_done"),
         path("actions/<uuid:pk>/measures/new/", staff.measure_new, name="measure_new"),
         path("evidence/<uuid:pk>/", staff.evidence_file, name="evidence_file"),
+        path("evidence/<uuid:pk>/remove/", staff.evidence_file_remove, name="evidence_file_remove"),
         path("groups/", meeting_views.groups, name="groups"),
         path("groups/new/", meeting_views.group_new, name="group_new"),
         path("groups/<uuid:pk>/", meeting_views.group, name="group"),

@@ -365,3 +365,22 @@ def evidence_file(request, pk):
     )
     require_perm(request, Perm.VIEW_PLANS, stored.update.action)
     return files.download(stored)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def evidence_file_remove(request, pk):
+    """A page that asks first; the POST removes the evidence file (its update stays)."""
+    stored = get_object_or_404(
+        EvidenceFile.objects.filter(
+            update__action__in=DeliveryAction.objects.visible_to(request.user).values("pk")
+        ).select_related("update__action"),
+        pk=pk,
+    )
+    action = stored.update.action
+    require_perm(request, Perm.MANAGE_PLANS, action)
+    if request.method == "POST":
+        services.remove_evidence_file(stored, by=request.user)
+        messages.success(request, _("Evidence file removed."))
+        return redirect("governance_staff:action", pk=action.pk)
+    context = {"stored": stored, "action": action}
+    return render(request, "governance/staff/evidence-file-remove.jinja", context)
