@@ -232,8 +232,10 @@ def test_milestones_measures_and_evidence_reach_the_board_without_javascript(
     page.get_by_role("button", name="Add update").click()
     check_page(page)
     stored = EvidenceFile.objects.get(update__action=action)
-    link = page.get_by_role("link", name="report-notes.txt")
+    link = page.get_by_role("link", name="report-notes.txt", exact=True)
     expect(link).to_have_attribute("href", f"/staff/governance/evidence/{stored.pk}/")
+    remove = page.get_by_role("link", name="Remove report-notes.txt")
+    expect(remove).to_have_attribute("href", f"/staff/governance/evidence/{stored.pk}/remove/")
     assert page.request.get(link.get_attribute("href")).body() == b"Notes\n"
     # Named, not linked: the steering member may not open feedback cases.
     expect(page.locator("p", has_text=f"Feedback: {feedback.reference}")).to_be_visible()

@@ -85,7 +85,8 @@ def test_a_meeting_decision_becomes_a_plan_action_and_reaches_the_board(
     )
     page.get_by_role("button", name="Add paper").click()
     check_page(page)
-    expect(page.get_by_role("link", name="Draft annual report")).to_be_visible()
+    expect(page.get_by_role("link", name="Draft annual report (download)")).to_be_visible()
+    expect(page.get_by_role("link", name="Remove Draft annual report")).to_be_visible()
 
     page.get_by_role("link", name="Record attendance").click()
     check_page(page)
