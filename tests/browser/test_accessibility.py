@@ -40,13 +40,13 @@ def test_public_pages_pass_axe_in_every_language(
         check_page(page)
 
 
-@pytest.mark.parametrize("username", ["pxo", "analyst", "steering", "board", "partner", "admin"])
-def test_staff_pages_pass_axe_for_every_role(
-    live_server, new_page, check_page, staff_urls, username
-):
+ROLES = ["pxo", "analyst", "steering", "board", "partner", "admin"]
+
+
+def test_staff_pages_pass_axe_for_every_role(live_server, new_page, check_page, staff_urls):
+    """Every role in one test, as for the languages: loading the demo (with its metric run
+    and reports) is most of a role's time. A failure names the role and the page."""
     load_everything()
-    user = User.objects.get(username=username)
-    page = new_page(base_url=live_server.url, user=user)
     trust = Organisation.objects.get(ods_code="RT5")
     team = ServiceTeam.objects.filter(organisation=trust).first()
     submission = FeedbackSubmission.objects.filter(organisation=trust).first()
@@ -156,22 +156,29 @@ def test_staff_pages_pass_axe_for_every_role(
         reverse("governance_staff:log_item_new", args=[group_meeting.pk]),
         reverse("governance_staff:log_item_done", args=[log_item.pk]),
     ]
-    pages = [
-        *staff_urls(trust, team, user),
-        *feedback_pages,
-        *insights_pages,
-        *involvement_pages,
-        *governance_pages,
-    ]
-    refusals = set()  # a 403 or 404 is one template, whichever page refused: checked once
-    for url in pages:
-        response = page.goto(url)
-        assert response.status in (200, 403, 404), f"{url}: {response.status}"
-        if response.status in refusals:
-            continue
-        check_page(page)
-        if response.status != 200:
-            refusals.add(response.status)
+    for username in ROLES:
+        user = User.objects.get(username=username)
+        page = new_page(base_url=live_server.url, user=user)
+        pages = [
+            *staff_urls(trust, team, user),
+            *feedback_pages,
+            *insights_pages,
+            *involvement_pages,
+            *governance_pages,
+        ]
+        refusals = set()  # a 403 or 404 is one template, whichever page refused: checked once
+        for url in pages:
+            response = page.goto(url)
+            assert response.status in (200, 403, 404), f"as {username}, {url}: {response.status}"
+            if response.status in refusals:
+                continue
+            try:
+                check_page(page)
+            except AssertionError as error:
+                raise AssertionError(f"as {username}: {error}") from error
+            if response.status != 200:
+                refusals.add(response.status)
+        page.context.close()  # one browser context at a time
 
 
 def test_sign_in_pages_pass_axe_with_errors_shown(live_server, new_page, check_page):
