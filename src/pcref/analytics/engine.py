@@ -10,12 +10,14 @@ and SPC work on the small aggregated tables, giving one long results table."""
 #    service, NHS code, ethnicity status, sex, age band). Distinct people are counted from the
 #    plan's rows cached as a temporary table: one aggregation by person per period type and
 #    location level that some metric of those people asks for.
-# 3. The backend returns small tables; pandas rolls them up to quarters, financial years and
-#    group schemes "wide" (a column per measure, so a table's measures share each group-by),
-#    and `stats` adds values, limits and ratios on whole arrays at once (DSRs with
-#    `stats.dsr_many`, their ratios with `stats.dsr_ratio_many`).
-# 4. `spc.xmr_many` flags every monthly series of a metric at once; the rows are returned as one
-#    pyarrow Table.
+# 3. The backend returns small tables; an in-process DuckDB rolls them up to quarters,
+#    financial years and group schemes "wide" (a column per measure, so a table's measures
+#    share each group-by) as temporary "cube" tables. One SQL statement over the cubes gives
+#    the rows of every crude rate and proportion (`_crude_rows`); the others are assembled in
+#    pandas a metric at a time. `stats` adds values, limits and ratios on whole arrays (DSRs
+#    with `stats.dsr_many`, their ratios with `stats.dsr_ratio_many`).
+# 4. `spc.xmr_many` flags the monthly series of every metric of one improvement direction at
+#    once; the rows are returned as one pyarrow Table.
 # pcref.analytics only: this module never imports Django.
 
 import datetime as dt
@@ -667,7 +669,8 @@ class _Counts:
         self.results = results
         self.periods = list(periods)
         self.sql = duckdb.connect()
-        self._cubes: dict = {}
+        self._cubes: dict = {}  # cube key -> table name
+        self._frames: dict = {}  # table name -> frames by scheme, made on first use
         self._grouped: dict = {}
         self._reference: dict = {}
 
@@ -686,14 +689,36 @@ class _Counts:
     def cube(self, measure: _Measure, extra: tuple = ()) -> dict:
         """Sums by period, location and group for every scheme of `measure`'s cube: a frame
         per scheme, and per comparison group under (_REFERENCE, name)."""
+        name = self.cube_table(measure, extra)
+        if name not in self._frames:
+            self._frames[name] = self._split(name)
+        return self._frames[name]
+
+    def cube_table(self, measure: _Measure, extra: tuple = ()) -> str:
+        """The name of the temporary table holding `measure`'s cube (built on first use), for
+        SQL over the cubes (`_crude_rows`): keys `_GROUP_KEYS` and `extra`, a column per
+        measure of the family (`column`); comparison groups under group_scheme 'reference'."""
         family = self._family(measure)
         plan_key = (measure.table, measure.timing)
         key = (plan_key, family, None if family in ("additive", "people") else measure, extra)
         if key not in self._cubes:
-            self._cubes[key] = self._build(measure, family, extra)
+            self._cubes[key] = self._build(measure, family, extra, f"cube{len(self._cubes)}")
         return self._cubes[key]
 
-    def _build(self, measure: _Measure, family: str, extra: tuple) -> dict:
+    def column(self, measure: _Measure) -> str:
+        """The column of `measure` in its cube table (additive and people families)."""
+        return self._column(measure, "count")
+
+    def _split(self, name: str) -> dict:
+        frame = _pandas(self.sql.table(name).to_arrow_table())
+        cube = {scheme: part for scheme, part in frame.groupby("group_scheme", sort=False)}
+        reference = cube.pop(_REFERENCE, frame.iloc[:0])
+        for group in COMPARISON_GROUPS:
+            cube[(_REFERENCE, group)] = reference[reference["group"] == group]
+        cube[None] = frame.iloc[:0]  # what a scheme without rows gives
+        return cube
+
+    def _build(self, measure: _Measure, family: str, extra: tuple, name: str) -> str:
         result = self.results[(measure.table, measure.timing)]
         plan = result.plan
         if family in ("additive", "people"):
@@ -719,15 +744,10 @@ class _Counts:
         )
         self.sql.register("source", source)
         try:
-            frame = _pandas(self.sql.sql(query).to_arrow_table())
+            self.sql.execute(f"CREATE TEMPORARY TABLE {name} AS {query}")
         finally:
             self.sql.unregister("source")
-        cube = {scheme: part for scheme, part in frame.groupby("group_scheme", sort=False)}
-        reference = cube.pop(_REFERENCE, frame.iloc[:0])
-        for name in COMPARISON_GROUPS:
-            cube[(_REFERENCE, name)] = reference[reference["group"] == name]
-        cube[None] = frame.iloc[:0]  # what a scheme without rows gives
-        return cube
+        return name
 
     def _fine_long(self, measure, plan, columns, present, extra) -> str:
         """The backend's monthly counts summed at each level of the plan, then at each period
@@ -895,14 +915,14 @@ class _Population:
 # --- Statistics on whole arrays ---------------------------------------------------------------
 
 
-def _estimate(statistic: str, multiplier: float, rows: pd.DataFrame, confidence) -> pd.DataFrame:
+def _estimate(statistic: str, multiplier: float, numerator, denominator, confidence) -> tuple:
     """value, lower, upper and method of every row at once (no loop over rows): a crude rate
-    (Byar/exact) or a Wilson proportion, from the numerator and denominator columns."""
-    numerator = rows["numerator"].to_numpy(float)
-    denominator = rows["denominator"].to_numpy(float)
-    value = np.full(len(rows), np.nan)
+    (Byar/exact) or a Wilson proportion, from arrays of numerators and denominators."""
+    numerator = np.asarray(numerator, float)
+    denominator = np.asarray(denominator, float)
+    value = np.full(len(numerator), np.nan)
     lower, upper = value.copy(), value.copy()
-    method = np.full(len(rows), "", dtype=object)
+    method = np.full(len(numerator), "", dtype=object)
     with np.errstate(invalid="ignore"):
         usable = np.isfinite(numerator) & np.isfinite(denominator) & (denominator > 0)
         if statistic == "proportion":
@@ -916,7 +936,7 @@ def _estimate(statistic: str, multiplier: float, rows: pd.DataFrame, confidence)
             estimate.upper,
         )
         method[usable] = estimate.method
-    return rows.assign(value=value, lower=lower, upper=upper, method=method)
+    return value, lower, upper, method
 
 
 def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataFrame, width):
@@ -930,15 +950,14 @@ def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataF
     return aligned.to_numpy(float)
 
 
-def _ratios(definition, rows, frequencies, confidence) -> pd.DataFrame:
-    """Ratio columns of each row against its reference (numerator_ref, denominator_ref)."""
-    x1 = rows["numerator"].to_numpy(float)
-    n1 = rows["denominator"].to_numpy(float)
-    x2 = rows["numerator_ref"].to_numpy(float)
-    n2 = rows["denominator_ref"].to_numpy(float)
-    ratio = np.full(len(rows), np.nan)
+def _ratios(definition, x1, n1, x2, n2, frequencies, confidence) -> tuple:
+    """ratio, lower, upper and method of each row against its reference (x2 of n2): rate,
+    proportion or (with `frequencies`, people by events in each row's group and its
+    reference) repeat-event rate ratios, on whole arrays."""
+    x1, n1, x2, n2 = (np.asarray(column, float) for column in (x1, n1, x2, n2))
+    ratio = np.full(len(x1), np.nan)
     lower, upper = ratio.copy(), ratio.copy()
-    method = np.full(len(rows), "", dtype=object)
+    method = np.full(len(x1), "", dtype=object)
     with np.errstate(invalid="ignore"):
         usable = np.isfinite(x1 + x2 + n1 + n2) & (n1 > 0) & (n2 > 0)
         if definition.statistic == "proportion":
@@ -966,7 +985,7 @@ def _ratios(definition, rows, frequencies, confidence) -> pd.DataFrame:
             estimate.upper,
         )
         method[usable] = estimate.method
-    return rows.assign(ratio=ratio, ratio_lower=lower, ratio_upper=upper, ratio_method=method)
+    return ratio, lower, upper, method
 
 
 # --- Means and medians from counts by value ---------------------------------------------------
@@ -1216,7 +1235,9 @@ def _own_levels(rows: pd.DataFrame, definition: MetricDefinition) -> pd.Series:
 
 
 def _metric_rows(definition, measures, counts: _Counts, population, confidence) -> pd.DataFrame:
-    """Every result row of one definition: values, limits and comparisons."""
+    """Every result row of a definition that standardises (dsr) or summarises values (mean,
+    median): values, limits and comparisons. Crude rates and proportions are worked out for
+    all their definitions at once (`_crude_rows`)."""
     schemes = _schemes(definition)
     numerators = tuple(measures.numerator[t] for t in definition.tables)
     if definition.statistic in ("mean", "median"):
@@ -1227,71 +1248,225 @@ def _metric_rows(definition, measures, counts: _Counts, population, confidence) 
         )
     rows = counts.grouped(numerators, schemes).rename(columns={"count": "numerator"})
     rows = rows[_own_levels(rows, definition)]
-    if definition.denominator == "population":
-        excluded = rows[(rows["group_scheme"] == "excluded") & (rows["numerator"] > 0)]
-        grid = population.grid()
-        grid = grid[grid["group_scheme"].isin(schemes)]
-        rows = grid.merge(rows, on=_GROUP_KEYS, how="left")
-        rows = pd.concat([rows, excluded.assign(denominator=np.nan)], ignore_index=True)
-        rows["numerator"] = rows["numerator"].fillna(0.0)
-    else:
-        denominators = tuple(measures.denominator[t] for t in definition.tables)
-        den = counts.grouped(denominators, schemes).rename(columns={"count": "denominator"})
-        den = den[_own_levels(den, definition)]
-        rows = den.merge(rows, on=_GROUP_KEYS, how="outer")
-        rows[["numerator", "denominator"]] = rows[["numerator", "denominator"]].fillna(0.0)
-        if definition.denominator == "records":
-            rows = rows[rows["denominator"] > 0]
-        else:
-            rows = rows[(rows["denominator"] > 0) | (rows["numerator"] > 0)]
-        rows = rows.reset_index(drop=True)
-    standardiser = None
-    if definition.statistic == "dsr":
-        standardiser = _Standardiser(definition, counts, measures, population, schemes)
-        rows = standardiser.estimates(rows, confidence)
-    else:
-        rows = _estimate(definition.statistic, definition.multiplier, rows, confidence)
+    excluded = rows[(rows["group_scheme"] == "excluded") & (rows["numerator"] > 0)]
+    grid = population.grid()
+    grid = grid[grid["group_scheme"].isin(schemes)]
+    rows = grid.merge(rows, on=_GROUP_KEYS, how="left")
+    rows = pd.concat([rows, excluded.assign(denominator=np.nan)], ignore_index=True)
+    rows["numerator"] = rows["numerator"].fillna(0.0)
+    standardiser = _Standardiser(definition, counts, measures, population, schemes)
+    rows = standardiser.estimates(rows, confidence)
     if not definition.comparison_groups:
         return rows.assign(comparison_group=None)
     ethnic = rows["group_scheme"].isin(["broad", "detailed"])
     frames = [rows[~ethnic].assign(comparison_group=None)]
     compared = rows[ethnic].reset_index(drop=True)
-    own = None  # people by frequency in each compared row, the same for every reference
-    if definition.repeat_events and standardiser is None:
-        own = _own_frequencies(definition, measures, counts, compared)
     for group in definition.comparison_groups:
-        if standardiser is not None:
-            frames.append(
-                standardiser.ratios(compared, group, confidence).assign(comparison_group=group)
-            )
-            continue
-        reference = _reference_rows(definition, measures, counts, population, compared, group)
-        matrices = None
-        if own is not None:
-            matrices = (
-                own,
-                _reference_frequencies(definition, measures, counts, compared, group, own),
-            )
         frames.append(
-            _ratios(definition, reference, matrices, confidence).assign(comparison_group=group)
+            standardiser.ratios(compared, group, confidence).assign(comparison_group=group)
         )
     return pd.concat(frames, ignore_index=True)
 
 
-def _reference_rows(definition, measures, counts, population, rows, group) -> pd.DataFrame:
-    numerators = tuple(measures.numerator[t] for t in definition.tables)
-    num = counts.reference(numerators, group).rename(columns={"count": "numerator_ref"})
+# --- Crude rates and proportions, every definition at once ------------------------------------
+
+_CRUDE = ("rate", "proportion")
+_ETHNIC_SCHEMES = ("broad", "detailed")
+
+
+def _levels_sql(definition: MetricDefinition) -> str:
+    """`_own_levels` in SQL."""
+    levels = [f"(organisation = {_quoted(ALL)} AND service = {_quoted(ALL)})"]
+    if {"organisation", "service"} & definition.breakdowns:
+        levels.append(f"service = {_quoted(ALL)}")
+    if "service" in definition.breakdowns:
+        levels.append(f"service <> {_quoted(ALL)}")
+    return "(" + " OR ".join(levels) + ")"
+
+
+def _sum_sql(counts: _Counts, measures, where: str, keys: list[str], name: str) -> str:
+    """The measures' counts (a metric over several tables sums one per table) by `keys`, from
+    their cube tables' rows that meet `where`."""
+    columns = ", ".join(_names(keys))
+    parts = [
+        f'SELECT {columns}, "{counts.column(measure)}" AS v '
+        f"FROM {counts.cube_table(measure)} WHERE {where}"
+        for measure in measures
+    ]
+    if len(parts) == 1:  # a cube has one row per key: nothing to sum
+        return parts[0].replace(" AS v FROM", f" AS {name} FROM", 1)
+    return f"SELECT {columns}, sum(v) AS {name} FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
+
+
+def _crude_sql(definition, found: _MetricMeasures, counts: _Counts, prefix: str) -> list[str]:
+    """The common table expressions of one definition's rows: numerator and denominator by
+    period, location and group (the rows `_own_levels` keeps), each ethnic group's row once
+    per comparison group with its reference's numerator and denominator. The last is
+    `{prefix}_out`, with `_CRUDE_COLUMNS`."""
+    keys = ", ".join(_names(_GROUP_KEYS))
+    mine = f"group_scheme IN ({_texts(_schemes(definition))}) AND {_levels_sql(definition)}"
+    numerators = [found.numerator[t] for t in definition.tables]
+    denominators = [found.denominator[t] for t in definition.tables]
+    parts = [f"{prefix}_num AS ({_sum_sql(counts, numerators, mine, _GROUP_KEYS, 'numerator')})"]
     if definition.denominator == "population":
-        residents = float(population.reference(group)["population"].iloc[0])
-        den = population.years.assign(denominator_ref=population.years["years"] * residents)
-        den = den[["period_type", "period_key", "denominator_ref"]]
-        rows = rows.merge(den, on=["period_type", "period_key"], how="left")
+        rows = (
+            f"SELECT {keys}, coalesce(n.numerator, 0) AS numerator, g.denominator "
+            f"FROM population_grid AS g LEFT JOIN {prefix}_num AS n USING ({keys}) "
+            f"WHERE g.group_scheme IN ({_texts(_schemes(definition))}) "
+            f"UNION ALL SELECT {keys}, numerator, CAST(NULL AS DOUBLE) AS denominator "
+            f"FROM {prefix}_num WHERE group_scheme = 'excluded' AND numerator > 0"
+        )
     else:
-        denominators = tuple(measures.denominator[t] for t in definition.tables)
-        den = counts.reference(denominators, group).rename(columns={"count": "denominator_ref"})
-        rows = rows.merge(den, on=_ROW_KEYS, how="left")
-    rows = rows.merge(num, on=_ROW_KEYS, how="left")
-    return rows.assign(numerator_ref=rows["numerator_ref"].fillna(0.0))
+        parts.append(
+            f"{prefix}_den AS ({_sum_sql(counts, denominators, mine, _GROUP_KEYS, 'denominator')})"
+        )
+        kept = "coalesce(d.denominator, 0) > 0"
+        if definition.denominator != "records":  # a count of events where no one is counted
+            kept += " OR coalesce(n.numerator, 0) > 0"
+        rows = (
+            f"SELECT {keys}, coalesce(n.numerator, 0) AS numerator, "
+            f"coalesce(d.denominator, 0) AS denominator "
+            f"FROM {prefix}_den AS d FULL OUTER JOIN {prefix}_num AS n USING ({keys}) "
+            f"WHERE {kept}"
+        )
+    parts.append(f"{prefix}_rows AS ({rows})")
+    nothing = (
+        "CAST(NULL AS VARCHAR) AS comparison_group, CAST(NULL AS DOUBLE) AS numerator_ref, "
+        "CAST(NULL AS DOUBLE) AS denominator_ref"
+    )
+    ethnic = f"group_scheme IN ({_texts(_ETHNIC_SCHEMES)})"
+    if not definition.comparison_groups:
+        parts.append(f"{prefix}_out AS (SELECT *, {nothing} FROM {prefix}_rows)")
+        return parts
+    selects = [f"SELECT *, {nothing} FROM {prefix}_rows WHERE NOT ({ethnic})"]
+    row_keys = ", ".join(_names(_ROW_KEYS))
+    for number, group in enumerate(definition.comparison_groups):
+        reference = f'group_scheme = {_quoted(_REFERENCE)} AND "group" = {_quoted(group)}'
+        ref = f"{prefix}_ref{number}"
+        parts.append(
+            f"{ref}_num AS ({_sum_sql(counts, numerators, reference, _ROW_KEYS, 'numerator_ref')})"
+        )
+        if definition.denominator == "population":
+            parts.append(
+                f"{ref}_den AS (SELECT period_type, period_key, years * residents "
+                f"AS denominator_ref FROM population_years, comparison_residents "
+                f"WHERE comparison_group = {_quoted(group)})"
+            )
+            on = "period_type, period_key"
+        else:
+            den = _sum_sql(counts, denominators, reference, _ROW_KEYS, "denominator_ref")
+            parts.append(f"{ref}_den AS ({den})")
+            on = row_keys
+        selects.append(
+            f"SELECT r.*, {_quoted(group)} AS comparison_group, "
+            f"coalesce(n.numerator_ref, 0) AS numerator_ref, d.denominator_ref "
+            f"FROM {prefix}_rows AS r LEFT JOIN {ref}_num AS n USING ({row_keys}) "
+            f"LEFT JOIN {ref}_den AS d USING ({on}) WHERE r.{ethnic}"
+        )
+    parts.append(f"{prefix}_out AS ({' UNION ALL '.join(selects)})")
+    return parts
+
+
+def _crude_rows(definitions, measures, counts: _Counts, population, confidence) -> pd.DataFrame:
+    """Every result row of the crude rate and proportion definitions, in one SQL statement over
+    the cubes (as pandas merges per definition cost tens of milliseconds each), then each
+    estimate and ratio method once over all the rows it applies to."""
+    if not definitions:
+        return pd.DataFrame()
+    if population is not None:
+        counts.sql.register("population_grid", population.grid())
+        counts.sql.register("population_years", population.years)
+        counts.sql.register(
+            "comparison_residents",
+            pd.DataFrame(
+                {
+                    "comparison_group": list(COMPARISON_GROUPS),
+                    "residents": [
+                        float(population.reference(group)["population"].iloc[0])
+                        for group in COMPARISON_GROUPS
+                    ],
+                }
+            ),
+        )
+    parts, outs = [], []
+    for number, definition in enumerate(definitions):
+        prefix = f"d{number}"
+        parts += _crude_sql(definition, measures[definition.id], counts, prefix)
+        outs.append(f"SELECT {_quoted(definition.id)} AS metric, * FROM {prefix}_out")
+    query = f"WITH {', '.join(parts)} {' UNION ALL '.join(outs)}"
+    rows = _pandas(counts.sql.sql(query).to_arrow_table())
+    numerator = rows["numerator"].to_numpy(float)
+    denominator = rows["denominator"].to_numpy(float)
+    size = len(rows)
+    value, lower, upper = (np.full(size, np.nan) for _ in range(3))
+    ratio, ratio_lower, ratio_upper = (np.full(size, np.nan) for _ in range(3))
+    method, ratio_method = (np.full(size, "", dtype=object) for _ in range(2))
+    of_metric = rows.groupby("metric", sort=False).indices
+    families: dict[tuple, list[np.ndarray]] = {}
+    for definition in definitions:
+        if definition.id in of_metric:
+            families.setdefault((definition.statistic, definition.multiplier), []).append(
+                of_metric[definition.id]
+            )
+    for (statistic, multiplier), positions in families.items():
+        chosen = np.concatenate(positions)
+        value[chosen], lower[chosen], upper[chosen], method[chosen] = _estimate(
+            statistic, multiplier, numerator[chosen], denominator[chosen], confidence
+        )
+    by_definition = {definition.id: definition for definition in definitions}
+    numerator_ref = rows["numerator_ref"].to_numpy(float)
+    denominator_ref = rows["denominator_ref"].to_numpy(float)
+    # rows without a comparison group (NaN) are left out of the groups
+    compared = rows.groupby(["metric", "comparison_group"], sort=False).indices
+    own = _repeat_frequencies(by_definition, compared, rows, measures, counts)
+    for (metric_id, group), chosen in compared.items():
+        definition = by_definition[metric_id]
+        frequencies = None
+        if definition.repeat_events:
+            mine = own[(metric_id, group)]
+            frequencies = (
+                mine,
+                _reference_frequencies(
+                    definition, measures[metric_id], counts, rows.iloc[chosen], group, mine
+                ),
+            )
+        ratio[chosen], ratio_lower[chosen], ratio_upper[chosen], ratio_method[chosen] = _ratios(
+            definition,
+            numerator[chosen],
+            denominator[chosen],
+            numerator_ref[chosen],
+            denominator_ref[chosen],
+            frequencies,
+            confidence,
+        )
+    return rows.assign(
+        value=value,
+        lower=lower,
+        upper=upper,
+        method=method,
+        ratio=ratio,
+        ratio_lower=ratio_lower,
+        ratio_upper=ratio_upper,
+        ratio_method=ratio_method,
+    )
+
+
+def _repeat_frequencies(by_definition, compared, rows, measures, counts) -> dict:
+    """People by events in each compared row of the repeat-event definitions, by (metric,
+    comparison group): worked out once for all of a metric's comparison groups."""
+    own = {}
+    for metric_id, definition in by_definition.items():
+        groups = [g for g in definition.comparison_groups if (metric_id, g) in compared]
+        if not definition.repeat_events or not groups:
+            continue
+        every = np.concatenate([compared[(metric_id, group)] for group in groups])
+        matrix = _own_frequencies(definition, measures[metric_id], counts, rows.iloc[every])
+        start = 0
+        for group in groups:
+            size = len(compared[(metric_id, group)])
+            own[(metric_id, group)] = matrix[start : start + size]
+            start += size
+    return own
 
 
 def _own_frequencies(definition, measures, counts, rows) -> np.ndarray:
@@ -1312,11 +1487,11 @@ def _reference_frequencies(definition, measures, counts, rows, group, own) -> np
 # --- SPC over the monthly series --------------------------------------------------------------
 
 
-def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) -> pd.DataFrame:
+def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> pd.DataFrame:
     """spc_special_cause on each month of a complete monthly series (every month of the window
     with a finite value) and spc_variation, the latest point's variation, on each of them: all
-    of a metric's series laid out as one series × month grid and charted in one call of
-    `spc.xmr_many`."""
+    the series of the rows' metrics (of one improvement direction) laid out as one series ×
+    month grid and charted in one call of `spc.xmr_many`."""
     rows = rows.reset_index(drop=True)
     causes = np.full(len(rows), None, dtype=object)
     variations = causes.copy()
@@ -1331,7 +1506,7 @@ def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) 
     )
     if months < 2 or not len(charted):
         return rows.assign(spc_special_cause=causes, spc_variation=variations)
-    series_keys = ["organisation", "service", "group_scheme", "group"]
+    series_keys = ["metric", "organisation", "service", "group_scheme", "group"]
     chosen = rows.iloc[charted]
     series = chosen.groupby(series_keys, sort=False).ngroup().to_numpy()
     keys = chosen["period_key"].to_numpy()
@@ -1348,7 +1523,7 @@ def _add_spc(rows: pd.DataFrame, definition: MetricDefinition, window: _Window) 
     complete = np.flatnonzero(np.isfinite(grid).all(axis=1))  # a month without a value: no chart
     if not len(complete):
         return rows.assign(spc_special_cause=causes, spc_variation=variations)
-    charts = xmr_many(grid[complete], definition.improvement)
+    charts = xmr_many(grid[complete], improvement)
     cause_grid = np.full(grid.shape, None, dtype=object)
     variation_grid = cause_grid.copy()
     cause_grid[complete] = charts.special_cause
@@ -1535,17 +1710,34 @@ def run_metrics(
         population = _Population(compiler.population(), window, periods)
     counts = _Counts(results, periods)
     frames = []
+    crude = [definition for definition in definitions if definition.statistic in _CRUDE]
     try:
+        if crude:
+            tell(f"computing {len(crude)} rates and proportions")
+            frames.append(_crude_rows(crude, measures, counts, population, confidence))
         for definition in definitions:
-            tell(f"computing {definition.id}")
-            rows = _metric_rows(definition, measures[definition.id], counts, population, confidence)
-            if rows.empty:
-                continue
-            rows = _add_spc(rows, definition, window)
-            frames.append(rows.assign(metric=definition.id))
+            if definition.statistic not in _CRUDE:
+                tell(f"computing {definition.id}")
+                rows = _metric_rows(
+                    definition, measures[definition.id], counts, population, confidence
+                )
+                frames.append(rows.assign(metric=definition.id))
     finally:
         counts.close()
-    return _results_table(frames)
+    return _results_table(_with_spc(frames, definitions, window))
+
+
+def _with_spc(frames: list[pd.DataFrame], definitions, window: _Window) -> list[pd.DataFrame]:
+    """The rows with their SPC flags: the metrics of each improvement direction at once."""
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return []
+    rows = pd.concat(frames, ignore_index=True)
+    direction = {definition.id: definition.improvement for definition in definitions}
+    improvement = rows["metric"].map(direction)
+    return [
+        _add_spc(rows[improvement == chosen], chosen, window) for chosen in improvement.unique()
+    ]
 
 
 def _window(connection, tables, plans, dataset_dir, period_start, period_end) -> _Window:
