@@ -11,6 +11,7 @@ from pcref.analytics.synth import generate
 
 pytestmark = [
     pytest.mark.spark,
+    pytest.mark.xdist_group("spark"),  # one worker starts the one Spark session (about 15 s)
     pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::DeprecationWarning"),
 ]
 
