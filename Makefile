@@ -56,7 +56,8 @@ chromium: ## install Debian's Chromium for the browser tests, if absent
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-java: ## install a Java runtime for Spark's local mode (tests of the Spark backend), if absent
+# after chromium: both may run apt-get, which a parallel make (make -j2) must not run twice at once
+java: | chromium ## install a Java runtime for Spark's local mode (tests of the Spark backend), if absent
 	@command -v java >/dev/null || { \
 		echo "Installing Debian's Java runtime for Spark"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
