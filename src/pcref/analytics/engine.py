@@ -1288,13 +1288,14 @@ def _sum_sql(counts: _Counts, measures, where: str, keys: list[str], name: str) 
     """The measures' counts (a metric over several tables sums one per table) by `keys`, from
     their cube tables' rows that meet `where`."""
     columns = ", ".join(_names(keys))
+    alias = name if len(measures) == 1 else "v"  # a cube has one row per key: one needs no sum
     parts = [
-        f'SELECT {columns}, "{counts.column(measure)}" AS v '
+        f'SELECT {columns}, "{counts.column(measure)}" AS {alias} '
         f"FROM {counts.cube_table(measure)} WHERE {where}"
         for measure in measures
     ]
-    if len(parts) == 1:  # a cube has one row per key: nothing to sum
-        return parts[0].replace(" AS v FROM", f" AS {name} FROM", 1)
+    if len(parts) == 1:
+        return parts[0]
     return f"SELECT {columns}, sum(v) AS {name} FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
 
 
@@ -1302,9 +1303,11 @@ def _crude_sql(definition, found: _MetricMeasures, counts: _Counts, prefix: str)
     """The common table expressions of one definition's rows: numerator and denominator by
     period, location and group (the rows `_own_levels` keeps), each ethnic group's row once
     per comparison group with its reference's numerator and denominator. The last is
-    `{prefix}_out`, with `_CRUDE_COLUMNS`."""
+    `{prefix}_out`: the group keys, numerator, denominator, comparison_group, numerator_ref and
+    denominator_ref."""
     keys = ", ".join(_names(_GROUP_KEYS))
-    mine = f"group_scheme IN ({_texts(_schemes(definition))}) AND {_levels_sql(definition)}"
+    schemes = _texts(_schemes(definition))
+    mine = f"group_scheme IN ({schemes}) AND {_levels_sql(definition)}"
     numerators = [found.numerator[t] for t in definition.tables]
     denominators = [found.denominator[t] for t in definition.tables]
     parts = [f"{prefix}_num AS ({_sum_sql(counts, numerators, mine, _GROUP_KEYS, 'numerator')})"]
@@ -1312,7 +1315,7 @@ def _crude_sql(definition, found: _MetricMeasures, counts: _Counts, prefix: str)
         rows = (
             f"SELECT {keys}, coalesce(n.numerator, 0) AS numerator, g.denominator "
             f"FROM population_grid AS g LEFT JOIN {prefix}_num AS n USING ({keys}) "
-            f"WHERE g.group_scheme IN ({_texts(_schemes(definition))}) "
+            f"WHERE g.group_scheme IN ({schemes}) "
             f"UNION ALL SELECT {keys}, numerator, CAST(NULL AS DOUBLE) AS denominator "
             f"FROM {prefix}_num WHERE group_scheme = 'excluded' AND numerator > 0"
         )
@@ -1371,8 +1374,6 @@ def _crude_rows(definitions, measures, counts: _Counts, population, confidence) 
     """Every result row of the crude rate and proportion definitions, in one SQL statement over
     the cubes (as pandas merges per definition cost tens of milliseconds each), then each
     estimate and ratio method once over all the rows it applies to."""
-    if not definitions:
-        return pd.DataFrame()
     if population is not None:
         counts.sql.register("population_grid", population.grid())
         counts.sql.register("population_years", population.years)
@@ -1487,12 +1488,12 @@ def _reference_frequencies(definition, measures, counts, rows, group, own) -> np
 # --- SPC over the monthly series --------------------------------------------------------------
 
 
-def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> pd.DataFrame:
-    """spc_special_cause on each month of a complete monthly series (every month of the window
-    with a finite value) and spc_variation, the latest point's variation, on each of them: all
-    the series of the rows' metrics (of one improvement direction) laid out as one series ×
-    month grid and charted in one call of `spc.xmr_many`."""
-    rows = rows.reset_index(drop=True)
+def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> tuple:
+    """spc_special_cause and spc_variation of each row, as two arrays: the special cause on
+    each month of a complete monthly series (every month of the window with a finite value),
+    and the latest point's variation on each of them. All the series of the rows' metrics (of
+    one improvement direction) are laid out as one series × month grid and charted in one call
+    of `spc.xmr_many`."""
     causes = np.full(len(rows), None, dtype=object)
     variations = causes.copy()
     months = len(window.months)
@@ -1505,7 +1506,7 @@ def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> pd.DataFr
         & (~by_service | rows["group_scheme"].isin([ALL, "dataset"]))
     )
     if months < 2 or not len(charted):
-        return rows.assign(spc_special_cause=causes, spc_variation=variations)
+        return causes, variations
     series_keys = ["metric", "organisation", "service", "group_scheme", "group"]
     chosen = rows.iloc[charted]
     series = chosen.groupby(series_keys, sort=False).ngroup().to_numpy()
@@ -1522,7 +1523,7 @@ def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> pd.DataFr
     grid = grid.reshape(-1, months)
     complete = np.flatnonzero(np.isfinite(grid).all(axis=1))  # a month without a value: no chart
     if not len(complete):
-        return rows.assign(spc_special_cause=causes, spc_variation=variations)
+        return causes, variations
     charts = xmr_many(grid[complete], improvement)
     cause_grid = np.full(grid.shape, None, dtype=object)
     variation_grid = cause_grid.copy()
@@ -1531,7 +1532,7 @@ def _add_spc(rows: pd.DataFrame, improvement: str, window: _Window) -> pd.DataFr
     flagged = cell >= 0
     causes[charted[flagged]] = cause_grid.ravel()[cell[flagged]]
     variations[charted[flagged]] = variation_grid.ravel()[cell[flagged]]
-    return rows.assign(spc_special_cause=causes, spc_variation=variations)
+    return causes, variations
 
 
 # --- The public API ---------------------------------------------------------------------------
@@ -1728,16 +1729,20 @@ def run_metrics(
 
 
 def _with_spc(frames: list[pd.DataFrame], definitions, window: _Window) -> list[pd.DataFrame]:
-    """The rows with their SPC flags: the metrics of each improvement direction at once."""
+    """The rows as one frame with their SPC flags: the metrics of each improvement direction
+    charted at once."""
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return []
     rows = pd.concat(frames, ignore_index=True)
     direction = {definition.id: definition.improvement for definition in definitions}
-    improvement = rows["metric"].map(direction)
-    return [
-        _add_spc(rows[improvement == chosen], chosen, window) for chosen in improvement.unique()
-    ]
+    improvement = rows["metric"].map(direction).to_numpy(object)
+    causes = np.full(len(rows), None, dtype=object)
+    variations = causes.copy()
+    for chosen in pd.unique(improvement):
+        where = np.flatnonzero(improvement == chosen)
+        causes[where], variations[where] = _add_spc(rows.iloc[where], chosen, window)
+    return [rows.assign(spc_special_cause=causes, spc_variation=variations)]
 
 
 def _window(connection, tables, plans, dataset_dir, period_start, period_end) -> _Window:
