@@ -479,10 +479,11 @@ class _Compiler:
 
         if personal:
             # the rows with only the columns the counts need, cached: each count of people
-            # groups them by person and period itself. Grouping them by person and month first
-            # saves nothing (referrals are about one per person and month); so did one query
-            # for all period types and levels, which at national scale was slower and needed
-            # twice the memory.
+            # groups them by person and period itself, one query a level for every period
+            # type. Grouping them by person and month first saves nothing (referrals are about
+            # one per person and month); one query for every level as well was slower at
+            # national scale and needed twice the memory. One query a period type and level
+            # cost a compile and a round trip each (a second each on Spark).
             counted = [m.key for m in plan.measures if m.kind != "values"]
             people = table.select("_person", *fine, *counted).cache()
             try:
@@ -490,8 +491,8 @@ class _Compiler:
                     result.fine = sums(people)
                 levels = plan.levels_of(personal)
                 result.people = pa.concat_tables(
-                    self._people(people, personal, period_type, level)
-                    for period_type, level in itertools.product(period_types, _LEVELS)
+                    self._people(people, personal, period_types, level)
+                    for level in _LEVELS
                     if level in levels
                 )
             finally:
@@ -500,24 +501,32 @@ class _Compiler:
             result.fine = sums(table)
         return result
 
-    def _people(self, people, measures, period_type: str, level: str) -> pa.Table:
-        """Distinct people in one period type and location level, by group and by each
+    def _people(self, people, measures, period_types: Sequence[str], level: str) -> pa.Table:
+        """Distinct people in each period type at one location level, by group and by each
         combination of the measures' per-person counts."""
         keys = ["period_type", "level", "period_key", "organisation", "service", *_ATTRIBUTES]
         locations = _location_columns(level)
         attributes = _level_attributes(level)
-        rows = people.select(
-            "_person",
-            *(m.key for m in measures),
-            period_type=ibis.literal(period_type),
-            level=ibis.literal(level),
-            period_key=_period_key(people.month_key, period_type).cast("int64"),
-            organisation=people.organisation if "organisation" in locations else ibis.literal(ALL),
-            service=people.service if "service" in locations else ibis.literal(ALL),
-            **{
-                column: people[column] if column in attributes else ibis.null("string")
-                for column in _ATTRIBUTES
-            },
+        rows = ibis.union(
+            *(
+                people.select(
+                    "_person",
+                    *(m.key for m in measures),
+                    period_type=ibis.literal(period_type),
+                    level=ibis.literal(level),
+                    period_key=_period_key(people.month_key, period_type).cast("int64"),
+                    organisation=(
+                        people.organisation if "organisation" in locations else ibis.literal(ALL)
+                    ),
+                    service=people.service if "service" in locations else ibis.literal(ALL),
+                    **{
+                        column: people[column] if column in attributes else ibis.null("string")
+                        for column in _ATTRIBUTES
+                    },
+                )
+                for period_type in period_types
+            ),
+            distinct=False,
         )
         per_person = rows.group_by(["_person", *keys]).aggregate(
             **{m.key: rows[m.key].sum() for m in measures}
