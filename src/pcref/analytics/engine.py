@@ -462,43 +462,36 @@ class _Compiler:
         result = _PlanResult(plan)
         additive = [m for m in plan.measures if m.kind in ("rows", "bed_days")]
         personal = [m for m in plan.measures if m.kind in ("people", "frequency")]
-        for measure in plan.measures:
-            if measure.kind == "values":
-                chosen = table.filter(table[measure.key] == 1).mutate(
-                    value=table[measure.value_column].cast("float64")
+        valued = [m for m in plan.measures if m.kind == "values"]
+        levels = [level for level in _LEVELS if personal and level in plan.levels_of(personal)]
+        # The rows with only the columns the counts read, cached when more than one query
+        # reads them, so the join to the person and the flags are worked out once. Each count
+        # of people groups them by person and period itself, one query a location level for
+        # every period type. Grouping them by person and month first saves nothing (referrals
+        # are about one per person and month); one query for every level as well was slower
+        # at national scale and needed twice the memory. One query a period type and level
+        # cost a compile and a round trip each (a second each on Spark).
+        cached = len(valued) + bool(additive) + len(levels) > 1
+        source = table.cache() if cached else table
+        try:
+            for measure in valued:
+                chosen = source.filter(source[measure.key] == 1).mutate(
+                    value=source[measure.value_column].cast("float64")
                 )
                 counts = chosen.group_by([*_union(grains), "value"]).aggregate(count=ibis._.count())
                 result.values[measure.key] = counts.to_pyarrow()
-
-        def sums(source):
-            columns = [m.key for m in additive]
-            counts = source.group_by(_union(grains)).aggregate(
-                **{key: source[key].sum() for key in columns}
-            )
-            return counts.to_pyarrow()
-
-        if personal:
-            # the rows with only the columns the counts need, cached: each count of people
-            # groups them by person and period itself, one query a level for every period
-            # type. Grouping them by person and month first saves nothing (referrals are about
-            # one per person and month); one query for every level as well was slower at
-            # national scale and needed twice the memory. One query a period type and level
-            # cost a compile and a round trip each (a second each on Spark).
-            counted = [m.key for m in plan.measures if m.kind != "values"]
-            people = table.select("_person", *fine, *counted).cache()
-            try:
-                if additive:
-                    result.fine = sums(people)
-                levels = plan.levels_of(personal)
-                result.people = pa.concat_tables(
-                    self._people(people, personal, period_types, level)
-                    for level in _LEVELS
-                    if level in levels
+            if additive:
+                counts = source.group_by(_union(grains)).aggregate(
+                    **{m.key: source[m.key].sum() for m in additive}
                 )
-            finally:
-                people.release()
-        elif additive:
-            result.fine = sums(table)
+                result.fine = counts.to_pyarrow()
+            if personal:
+                result.people = pa.concat_tables(
+                    self._people(source, personal, period_types, level) for level in levels
+                )
+        finally:
+            if cached:
+                source.release()
         return result
 
     def _people(self, people, measures, period_types: Sequence[str], level: str) -> pa.Table:
