@@ -469,8 +469,9 @@ class _Compiler:
         # of people groups them by person and period itself, one query a location level for
         # every period type. Grouping them by person and month first saves nothing (referrals
         # are about one per person and month); one query for every level as well was slower
-        # at national scale and needed twice the memory. One query a period type and level
-        # cost a compile and a round trip each (a second each on Spark).
+        # at national scale. One query a period type and level cost a compile and a round
+        # trip each (a second each on Spark); one a level doubles the peak memory at national
+        # scale (docs/metrics.md).
         cached = len(valued) + bool(additive) + len(levels) > 1
         source = table.cache() if cached else table
         try:
