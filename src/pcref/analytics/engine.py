@@ -463,15 +463,10 @@ class _Compiler:
         additive = [m for m in plan.measures if m.kind in ("rows", "bed_days")]
         personal = [m for m in plan.measures if m.kind in ("people", "frequency")]
         valued = [m for m in plan.measures if m.kind == "values"]
-        levels = [level for level in _LEVELS if personal and level in plan.levels_of(personal)]
-        # The rows with only the columns the counts read, cached when more than one query
-        # reads them, so the join to the person and the flags are worked out once. Each count
-        # of people groups them by person and period itself, one query a location level for
-        # every period type. Grouping them by person and month first saves nothing (referrals
-        # are about one per person and month); one query for every level as well was slower
-        # at national scale. One query a period type and level cost a compile and a round
-        # trip each (a second each on Spark); one a level doubles the peak memory at national
-        # scale (docs/metrics.md).
+        wanted = plan.levels_of(personal) if personal else set()
+        levels = [level for level in _LEVELS if level in wanted]
+        # the rows with only the columns the counts read, cached when more than one query
+        # reads them, so the join to the person and the flags are worked out once
         cached = len(valued) + bool(additive) + len(levels) > 1
         source = table.cache() if cached else table
         try:
@@ -497,7 +492,13 @@ class _Compiler:
 
     def _people(self, people, measures, period_types: Sequence[str], level: str) -> pa.Table:
         """Distinct people in each period type at one location level, by group and by each
-        combination of the measures' per-person counts."""
+        combination of the measures' per-person counts, from the plan's rows (`people`).
+
+        One query for every period type (a union), grouped by person and period: grouping by
+        person and month first saves nothing (referrals are about one per person and month).
+        One query a period type and level cost a compile and a round trip each (a second each
+        on Spark); one a level doubles the peak memory at national scale; one for every level
+        as well was slower there (docs/metrics.md)."""
         keys = ["period_type", "level", "period_key", "organisation", "service", *_ATTRIBUTES]
         locations = _location_columns(level)
         attributes = _level_attributes(level)
