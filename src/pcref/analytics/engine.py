@@ -775,7 +775,8 @@ class _Counts:
             long = self._fine_long(measure, plan, columns, source.column_names, extra)
         branches = _scheme_branches(measure.table)
         schemes = " ".join(
-            f"WHEN {number} THEN {_quoted(scheme)}" for number, (scheme, _, _) in enumerate(branches)
+            f"WHEN {number} THEN {_quoted(scheme)}"
+            for number, (scheme, _, _) in enumerate(branches)
         )
         groups = " ".join(
             f"WHEN {number} THEN {group}" for number, (_, group, _) in enumerate(branches)
