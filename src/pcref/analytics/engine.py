@@ -1323,127 +1323,167 @@ _CRUDE = ("rate", "proportion")
 _ETHNIC_SCHEMES = ("broad", "detailed")
 
 
-def _levels_sql(definition: MetricDefinition) -> str:
-    """`_own_levels` in SQL."""
-    levels = [f"(organisation = {_quoted(ALL)} AND service = {_quoted(ALL)})"]
+def _level_kinds(definition: MetricDefinition) -> list[str]:
+    """The location levels of a definition's rows (`_own_levels`), as kinds of row: "all"
+    (organisation and service all), "organisation" (service all) and "service"."""
+    kinds = [ALL]
     if {"organisation", "service"} & definition.breakdowns:
-        levels.append(f"service = {_quoted(ALL)}")
+        kinds.append("organisation")
     if "service" in definition.breakdowns:
-        levels.append(f"service <> {_quoted(ALL)}")
-    return "(" + " OR ".join(levels) + ")"
+        kinds.append("service")
+    return kinds
 
 
-def _sum_sql(counts: _Counts, measures, where: str, keys: list[str], name: str) -> str:
-    """The measures' counts (a metric over several tables sums one per table) by `keys`, from
-    their cube tables' rows that meet `where`."""
-    columns = ", ".join(_names(keys))
-    alias = name if len(measures) == 1 else "v"  # a cube has one row per key: one needs no sum
-    parts = [
-        f'SELECT {columns}, "{counts.column(measure)}" AS {alias} '
-        f"FROM {counts.cube_table(measure)} WHERE {where}"
-        for measure in measures
-    ]
-    if len(parts) == 1:
-        return parts[0]
-    return f"SELECT {columns}, sum(v) AS {name} FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
-
-
-def _crude_sql(definition, found: _MetricMeasures, counts: _Counts, prefix: str) -> list[str]:
-    """The common table expressions of one definition's rows: numerator and denominator by
-    period, location and group (the rows `_own_levels` keeps), each ethnic group's row once
-    per comparison group with its reference's numerator and denominator. The last is
-    `{prefix}_out`: the group keys, numerator, denominator, comparison_group, numerator_ref and
-    denominator_ref."""
-    keys = ", ".join(_names(_GROUP_KEYS))
-    schemes = _texts(_schemes(definition))
-    mine = f"group_scheme IN ({schemes}) AND {_levels_sql(definition)}"
-    numerators = [found.numerator[t] for t in definition.tables]
-    denominators = [found.denominator[t] for t in definition.tables]
-    parts = [f"{prefix}_num AS ({_sum_sql(counts, numerators, mine, _GROUP_KEYS, 'numerator')})"]
-    if definition.denominator == "population":
-        rows = (
-            f"SELECT {keys}, coalesce(n.numerator, 0) AS numerator, g.denominator "
-            f"FROM population_grid AS g LEFT JOIN {prefix}_num AS n USING ({keys}) "
-            f"WHERE g.group_scheme IN ({schemes}) "
-            f"UNION ALL SELECT {keys}, numerator, CAST(NULL AS DOUBLE) AS denominator "
-            f"FROM {prefix}_num WHERE group_scheme = 'excluded' AND numerator > 0"
-        )
-    else:
-        parts.append(
-            f"{prefix}_den AS ({_sum_sql(counts, denominators, mine, _GROUP_KEYS, 'denominator')})"
-        )
-        kept = "coalesce(d.denominator, 0) > 0"
-        if definition.denominator != "records":  # a count of events where no one is counted
-            kept += " OR coalesce(n.numerator, 0) > 0"
-        rows = (
-            f"SELECT {keys}, coalesce(n.numerator, 0) AS numerator, "
-            f"coalesce(d.denominator, 0) AS denominator "
-            f"FROM {prefix}_den AS d FULL OUTER JOIN {prefix}_num AS n USING ({keys}) "
-            f"WHERE {kept}"
-        )
-    parts.append(f"{prefix}_rows AS ({rows})")
-    nothing = (
-        "CAST(NULL AS VARCHAR) AS comparison_group, CAST(NULL AS DOUBLE) AS numerator_ref, "
-        "CAST(NULL AS DOUBLE) AS denominator_ref"
-    )
-    ethnic = f"group_scheme IN ({_texts(_ETHNIC_SCHEMES)})"
-    if not definition.comparison_groups:
-        parts.append(f"{prefix}_out AS (SELECT *, {nothing} FROM {prefix}_rows)")
-        return parts
-    selects = [f"SELECT *, {nothing} FROM {prefix}_rows WHERE NOT ({ethnic})"]
-    row_keys = ", ".join(_names(_ROW_KEYS))
-    for number, group in enumerate(definition.comparison_groups):
-        reference = f'group_scheme = {_quoted(_REFERENCE)} AND "group" = {_quoted(group)}'
-        ref = f"{prefix}_ref{number}"
-        parts.append(
-            f"{ref}_num AS ({_sum_sql(counts, numerators, reference, _ROW_KEYS, 'numerator_ref')})"
-        )
-        if definition.denominator == "population":
-            parts.append(
-                f"{ref}_den AS (SELECT period_type, period_key, years * residents "
-                f"AS denominator_ref FROM population_years, comparison_residents "
-                f"WHERE comparison_group = {_quoted(group)})"
+def _crude_tables(definitions, measures) -> dict[str, pd.DataFrame]:
+    """What the crude rates' statement reads of each definition, as small tables: its
+    measures by role, schemes, kinds of location level, comparison groups, and whether it is
+    per population and whether a numerator without a denominator keeps a row."""
+    parts, schemes, levels, comparisons, kinds = [], [], [], [], []
+    for definition in definitions:
+        found = measures[definition.id]
+        for table in definition.tables:
+            parts.append((definition.id, "numerator", found.numerator[table].key))
+            if found.denominator[table] is not None:
+                parts.append((definition.id, "denominator", found.denominator[table].key))
+        # the comparison groups' rows of the cubes ("reference", at level all) are summed with
+        # the definition's own
+        schemes += [(definition.id, scheme) for scheme in _schemes(definition)]
+        if definition.comparison_groups:
+            schemes.append((definition.id, _REFERENCE))
+        levels += [(definition.id, kind) for kind in _level_kinds(definition)]
+        comparisons += [(definition.id, group) for group in definition.comparison_groups]
+        # a count of events where no one is counted keeps its row (not a count of records)
+        kinds.append(
+            (
+                definition.id,
+                definition.denominator == "population",
+                definition.denominator not in ("records", "population"),
             )
-            on = "period_type, period_key"
-        else:
-            den = _sum_sql(counts, denominators, reference, _ROW_KEYS, "denominator_ref")
-            parts.append(f"{ref}_den AS ({den})")
-            on = row_keys
-        selects.append(
-            f"SELECT r.*, {_quoted(group)} AS comparison_group, "
-            f"coalesce(n.numerator_ref, 0) AS numerator_ref, d.denominator_ref "
-            f"FROM {prefix}_rows AS r LEFT JOIN {ref}_num AS n USING ({row_keys}) "
-            f"LEFT JOIN {ref}_den AS d USING ({on}) WHERE r.{ethnic}"
         )
-    parts.append(f"{prefix}_out AS ({' UNION ALL '.join(selects)})")
-    return parts
+    return {
+        "crude_parts": pd.DataFrame(parts, columns=["metric", "role", "measure"]),
+        "crude_schemes": pd.DataFrame(schemes, columns=["metric", "group_scheme"]),
+        "crude_levels": pd.DataFrame(levels, columns=["metric", "kind"]),
+        "crude_comparisons": pd.DataFrame(comparisons, columns=["metric", "comparison_group"]),
+        "crude_metrics": pd.DataFrame(kinds, columns=["metric", "population", "events"]),
+    }
+
+
+def _crude_counts_sql(definitions, measures, counts: _Counts) -> str:
+    """The counts the crude definitions read, one row per measure and cube row: each cube's
+    measure columns unpivoted (measure, value), so every definition's sums are one join."""
+    columns: dict[str, list[str]] = {}
+    for definition in definitions:
+        found = measures[definition.id]
+        for table in definition.tables:
+            for measure in (found.numerator[table], found.denominator[table]):
+                if measure is not None:
+                    cube = columns.setdefault(counts.cube_table(measure), [])
+                    if counts.column(measure) not in cube:
+                        cube.append(counts.column(measure))
+    keys = ", ".join(_names(_GROUP_KEYS))
+    return " UNION ALL ".join(
+        f"SELECT {keys}, measure, value FROM "
+        f"(UNPIVOT {cube} ON {', '.join(_names(names))} INTO NAME measure VALUE value)"
+        for cube, names in columns.items()
+    )
+
+
+def _crude_sql(definitions, measures, counts: _Counts, population: bool) -> str:
+    """One statement for the rows of every crude definition: numerator and denominator by
+    period, location and group (the schemes and levels each asks for), each ethnic group's row
+    once per comparison group with its reference's numerator and denominator. A fixed number
+    of joins whatever the number of definitions: a join a definition had DuckDB plan hundreds
+    and cost 0.8 s of planning on 1,000 people."""
+    keys = ", ".join(_names(_GROUP_KEYS))
+    mine = ", ".join(f"t.{key}" for key in _names(_GROUP_KEYS))
+    row_keys = ", ".join(_names(_ROW_KEYS))
+    on = " AND ".join(f"r.{key} = f.{key}" for key in _names(_ROW_KEYS))
+    kind = (
+        f"CASE WHEN t.organisation = {_quoted(ALL)} AND t.service = {_quoted(ALL)} "
+        f"THEN {_quoted(ALL)} WHEN t.service = {_quoted(ALL)} THEN 'organisation' "
+        f"ELSE 'service' END"
+    )
+    numerator = "sum(CASE WHEN role = 'numerator' THEN value END)"
+    denominator = "sum(CASE WHEN role = 'denominator' THEN value END)"
+    ethnic = f"r.group_scheme IN ({_texts(_ETHNIC_SCHEMES)})"
+    rows = [
+        f"SELECT o.metric, {keys}, coalesce(o.numerator, 0) AS numerator, "
+        f"coalesce(o.denominator, 0) AS denominator FROM own AS o JOIN crude_metrics USING (metric) "
+        f"WHERE NOT population AND (coalesce(o.denominator, 0) > 0 "
+        f"OR (events AND coalesce(o.numerator, 0) > 0))"
+    ]
+    reference_denominator = "f.denominator_ref"
+    joins = ""
+    if population:
+        rows += [
+            f"SELECT s.metric, {', '.join(f'g.{key}' for key in _names(_GROUP_KEYS))}, "
+            f"coalesce(o.numerator, 0) AS numerator, g.denominator "
+            f"FROM crude_metrics AS m JOIN crude_schemes AS s ON s.metric = m.metric "
+            f"JOIN population_grid AS g ON g.group_scheme = s.group_scheme "
+            f"LEFT JOIN own AS o ON o.metric = s.metric AND "
+            + " AND ".join(f"o.{key} = g.{key}" for key in _names(_GROUP_KEYS))
+            + " WHERE m.population",
+            f"SELECT o.metric, {keys}, o.numerator, CAST(NULL AS DOUBLE) AS denominator "
+            f"FROM own AS o JOIN crude_metrics USING (metric) "
+            f"WHERE population AND group_scheme = 'excluded' AND o.numerator > 0",
+        ]
+        reference_denominator = (
+            "CASE WHEN m.population THEN y.years * c.residents ELSE f.denominator_ref END"
+        )
+        joins = (
+            "LEFT JOIN population_years AS y ON m.population "
+            "AND y.period_type = r.period_type AND y.period_key = r.period_key "
+            "LEFT JOIN comparison_residents AS c ON m.population "
+            "AND c.comparison_group = k.comparison_group "
+        )
+    return (
+        f"WITH sums AS (SELECT p.metric, {mine}, {numerator} AS numerator, "
+        f"{denominator} AS denominator "
+        f"FROM ({_crude_counts_sql(definitions, measures, counts)}) AS t "
+        f"JOIN crude_parts AS p USING (measure) "
+        f"JOIN crude_schemes AS s ON s.metric = p.metric AND s.group_scheme = t.group_scheme "
+        f"JOIN crude_levels AS l ON l.metric = p.metric AND l.kind = {kind} "
+        f"GROUP BY ALL), "
+        f"own AS (SELECT * FROM sums WHERE group_scheme <> {_quoted(_REFERENCE)}), "
+        f'ref AS (SELECT metric, "group" AS comparison_group, {row_keys}, '
+        f"numerator AS numerator_ref, denominator AS denominator_ref FROM sums "
+        f"WHERE group_scheme = {_quoted(_REFERENCE)}), "
+        f"crude AS ({' UNION ALL '.join(rows)}) "
+        f"SELECT r.*, CAST(NULL AS VARCHAR) AS comparison_group, "
+        f"CAST(NULL AS DOUBLE) AS numerator_ref, CAST(NULL AS DOUBLE) AS denominator_ref "
+        f"FROM crude AS r WHERE NOT ({ethnic} AND r.metric IN "
+        f"(SELECT metric FROM crude_comparisons)) "
+        f"UNION ALL SELECT r.*, k.comparison_group, coalesce(f.numerator_ref, 0) AS numerator_ref, "
+        f"{reference_denominator} AS denominator_ref "
+        f"FROM crude AS r JOIN crude_comparisons AS k USING (metric) "
+        f"JOIN crude_metrics AS m USING (metric) "
+        f"LEFT JOIN ref AS f ON f.metric = r.metric "
+        f"AND f.comparison_group = k.comparison_group AND {on} "
+        f"{joins}WHERE {ethnic}"
+    )
 
 
 def _crude_rows(definitions, measures, counts: _Counts, population, confidence) -> pd.DataFrame:
     """Every result row of the crude rate and proportion definitions, in one SQL statement over
     the cubes (as pandas merges per definition cost tens of milliseconds each), then each
     estimate and ratio method once over all the rows it applies to."""
+    tables = _crude_tables(definitions, measures)
     if population is not None:
-        counts.sql.register("population_grid", population.grid())
-        counts.sql.register("population_years", population.years)
-        counts.sql.register(
-            "comparison_residents",
-            pd.DataFrame(
-                {
-                    "comparison_group": list(COMPARISON_GROUPS),
-                    "residents": [
-                        float(population.reference(group)["population"].iloc[0])
-                        for group in COMPARISON_GROUPS
-                    ],
-                }
-            ),
+        tables["population_grid"] = population.grid()
+        tables["population_years"] = population.years
+        tables["comparison_residents"] = pd.DataFrame(
+            {
+                "comparison_group": list(COMPARISON_GROUPS),
+                "residents": [
+                    float(population.reference(group)["population"].iloc[0])
+                    for group in COMPARISON_GROUPS
+                ],
+            }
         )
-    parts, outs = [], []
-    for number, definition in enumerate(definitions):
-        prefix = f"d{number}"
-        parts += _crude_sql(definition, measures[definition.id], counts, prefix)
-        outs.append(f"SELECT {_quoted(definition.id)} AS metric, * FROM {prefix}_out")
-    query = f"WITH {', '.join(parts)} {' UNION ALL '.join(outs)}"
+    for name, frame in tables.items():
+        counts.sql.register(name, frame)
+    query = _crude_sql(definitions, measures, counts, population is not None)
     rows = _pandas(counts.sql.sql(query).to_arrow_table())
     numerator = rows["numerator"].to_numpy(float)
     denominator = rows["denominator"].to_numpy(float)
