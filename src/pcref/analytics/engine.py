@@ -1391,8 +1391,8 @@ def _crude_sql(definitions, measures, counts: _Counts, population: bool) -> str:
     """One statement for the rows of every crude definition: numerator and denominator by
     period, location and group (the schemes and levels each asks for), each ethnic group's row
     once per comparison group with its reference's numerator and denominator. A fixed number
-    of joins whatever the number of definitions: a join a definition had DuckDB plan hundreds
-    and cost 0.8 s of planning on 1,000 people."""
+    of joins whatever the number of definitions: joins for each definition made hundreds for
+    DuckDB to plan, 0.79 s of its time on 1,000 people where this takes 0.24 s."""
     keys = ", ".join(_names(_GROUP_KEYS))
     mine = ", ".join(f"t.{key}" for key in _names(_GROUP_KEYS))
     row_keys = ", ".join(_names(_ROW_KEYS))
