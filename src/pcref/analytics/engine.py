@@ -1107,7 +1107,9 @@ def _band_table(frame: pd.DataFrame, index: list[str], value: str, width: int | 
         full = pd.MultiIndex.from_product(
             [list(AGE_BANDS), range(1, width + 1)], names=["age_band", "times"]
         )
-    pivot = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum")
+    # one row per index value and band (and frequency) already, as the cubes and residents are
+    # grouped sums: unstack, cheaper than pivot_table's group-by
+    pivot = frame.set_index([*index, *columns])[value].unstack(columns)
     return pivot.reindex(columns=full, fill_value=0).fillna(0)
 
 
