@@ -984,15 +984,27 @@ def _estimate(statistic: str, multiplier: float, numerator, denominator, confide
     return value, lower, upper, method
 
 
+def _numbered(first: pd.DataFrame, second: pd.DataFrame, keys: list[str]) -> tuple:
+    """A number for each combination of `keys` found in either frame, the same in both: the
+    numbers of the first frame's rows and of the second's. Picking rows by number is cheaper
+    than reindexing by a MultiIndex of text columns."""
+    both = pd.concat([first[keys], second[keys]], ignore_index=True)
+    numbers = both.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    return numbers[: len(first)], numbers[len(first) :]
+
+
 def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataFrame, width):
     """People with exactly 1..width events, one row per row of `rows` (joined on keys)."""
     if frequencies.empty:
         return np.zeros((len(rows), width))
-    # unique by keys and frequency already (grouped sums): unstack, cheaper than pivot_table
-    pivot = frequencies.set_index([*keys, "times"])["persons"].unstack("times", fill_value=0)
-    pivot = pivot.reindex(columns=range(1, width + 1), fill_value=0)
-    aligned = pivot.reindex(pd.MultiIndex.from_frame(rows[keys]), fill_value=0)
-    return aligned.to_numpy(float)
+    # the counts (unique by keys and frequency already: grouped sums) set in a matrix by the
+    # number of their keys: half the time of unstacking and reindexing by a MultiIndex
+    mine, theirs = _numbered(rows, frequencies, keys)
+    times = frequencies["times"].to_numpy(np.int64)
+    kept = (times >= 1) & (times <= width)
+    matrix = np.zeros((max(mine.max(), theirs.max()) + 1, width))
+    matrix[theirs[kept], times[kept] - 1] = frequencies["persons"].to_numpy(float)[kept]
+    return matrix[mine]
 
 
 def _ratios(definition, x1, n1, x2, n2, frequencies, confidence) -> tuple:
@@ -1093,34 +1105,48 @@ def _summarise_values(rows: pd.DataFrame, statistic: str, confidence) -> pd.Data
 # --- Age-standardised rates -------------------------------------------------------------------
 
 
+@dataclass
+class _BandTable:
+    """Counts by age band (by age band and frequency 1..width) for each combination of keys:
+    the combinations (`keys`, one row each) and their counts (rows × bands [× frequencies])."""
+
+    keys: pd.DataFrame
+    counts: np.ndarray
+
+
 def _band_table(frame: pd.DataFrame, index: list[str], value: str, width: int | None):
-    """Counts by age band (by age band and frequency 1..width) for each index value: a frame
-    indexed by `index` with one column per band (per band and frequency), so that the rows a
-    metric needs are picked out with one reindex."""
+    """The `_BandTable` of a frame of counts by `index`, age band (and times): its rows are
+    grouped sums (the cubes, the residents), so each combination, band and frequency has one."""
     frame = frame[frame["age_band"].isin(list(AGE_BANDS))]
     if frame.empty:
         return None
-    columns = ["age_band"] if width is None else ["age_band", "times"]
+    numbers = frame.groupby(index, sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(numbers, return_index=True)
+    bands = frame["age_band"].map({band: n for n, band in enumerate(AGE_BANDS)}).to_numpy(int)
+    values = frame[value].fillna(0).to_numpy(float)
+    shape = (len(AGE_BANDS),) if width is None else (len(AGE_BANDS), width)
+    counts = np.zeros((len(first), *shape))
     if width is None:
-        full = pd.Index(list(AGE_BANDS), name="age_band")
+        counts[numbers, bands] = values
     else:
-        full = pd.MultiIndex.from_product(
-            [list(AGE_BANDS), range(1, width + 1)], names=["age_band", "times"]
-        )
-    # one row per index value and band (and frequency) already, as the cubes and residents are
-    # grouped sums: unstack, cheaper than pivot_table's group-by
-    pivot = frame.set_index([*index, *columns])[value].unstack(columns)
-    return pivot.reindex(columns=full, fill_value=0).fillna(0)
+        times = frame["times"].to_numpy(np.int64)
+        kept = (times >= 1) & (times <= width)
+        counts[numbers[kept], bands[kept], times[kept] - 1] = values[kept]
+    return _BandTable(frame[index].iloc[first].reset_index(drop=True), counts)
 
 
-def _band_rows(table: pd.DataFrame | None, keys: pd.DataFrame, shape: tuple, fill=0.0):
-    """The rows of a `_band_table` for each row of `keys` (`fill` where it has none), as an
+def _band_rows(table: _BandTable | None, keys: pd.DataFrame, shape: tuple, fill=0.0):
+    """The counts of a `_BandTable` for each row of `keys` (`fill` where it has none), as an
     array of shape (rows, *shape)."""
     if table is None or keys.empty:
         return np.full((len(keys), *shape), fill)
-    wanted = pd.MultiIndex.from_frame(keys) if keys.shape[1] > 1 else pd.Index(keys.iloc[:, 0])
-    aligned = table.reindex(wanted, fill_value=fill)
-    return aligned.to_numpy(float).reshape((len(keys), *shape))
+    wanted, have = _numbered(keys, table.keys, list(keys.columns))
+    position = np.full(max(wanted.max(), have.max()) + 1, -1)
+    position[have] = np.arange(len(have))
+    found = position[wanted]
+    rows = np.full((len(keys), *shape), fill)
+    rows[found >= 0] = table.counts[found[found >= 0]]
+    return rows
 
 
 def _dsr_method(independent: bool) -> str:
