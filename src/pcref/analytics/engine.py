@@ -995,7 +995,7 @@ def _numbered(first: pd.DataFrame, second: pd.DataFrame, keys: list[str]) -> tup
 
 def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataFrame, width):
     """People with exactly 1..width events, one row per row of `rows` (joined on keys)."""
-    if frequencies.empty:
+    if frequencies.empty or rows.empty:
         return np.zeros((len(rows), width))
     # the counts (unique by keys and frequency already: grouped sums) set in a matrix by the
     # number of their keys: half the time of unstacking and reindexing by a MultiIndex
