@@ -993,17 +993,63 @@ def _numbered(first: pd.DataFrame, second: pd.DataFrame, keys: list[str]) -> tup
     return numbers[: len(first)], numbers[len(first) :]
 
 
+@dataclass
+class _CountTable:
+    """Counts for each combination of keys: the combinations (`keys`, one row each) and their
+    counts (rows × the table's shape: age bands, frequencies 1..width, or both)."""
+
+    keys: pd.DataFrame
+    counts: np.ndarray
+
+
+def _count_table(frame: pd.DataFrame, index: list[str], value: str, axes: list, shape: tuple):
+    """The `_CountTable` of a frame of grouped sums (one row per combination of `index` and
+    position), `axes` giving each row's position along each dimension of `shape` (-1: none, the
+    row left out). Half the time of unstacking and reindexing by a MultiIndex of text."""
+    if frame.empty:
+        return None
+    numbers = frame.groupby(index, sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(numbers, return_index=True)
+    kept = np.logical_and.reduce([axis >= 0 for axis in axes])
+    counts = np.zeros((len(first), *shape))
+    values = frame[value].fillna(0).to_numpy(float)
+    counts[(numbers[kept], *(axis[kept] for axis in axes))] = values[kept]
+    return _CountTable(frame[index].iloc[first].reset_index(drop=True), counts)
+
+
+def _table_rows(table: _CountTable | None, keys: pd.DataFrame, shape: tuple, fill=0.0):
+    """The counts of a `_CountTable` for each row of `keys` (`fill` where it has none), as an
+    array of shape (rows, *shape)."""
+    if table is None or keys.empty:
+        return np.full((len(keys), *shape), fill)
+    wanted, have = _numbered(keys, table.keys, list(keys.columns))
+    position = np.full(max(wanted.max(), have.max()) + 1, -1)
+    position[have] = np.arange(len(have))
+    found = position[wanted]
+    rows = np.full((len(keys), *shape), fill)
+    rows[found >= 0] = table.counts[found[found >= 0]]
+    return rows
+
+
+def _times(frame: pd.DataFrame, width: int) -> np.ndarray:
+    """Each row's position among frequencies 1..width (-1 outside them)."""
+    times = frame["times"].to_numpy(np.int64)
+    return np.where((times >= 1) & (times <= width), times - 1, -1)
+
+
 def _frequency_matrix(frequencies: pd.DataFrame, keys: list[str], rows: pd.DataFrame, width):
-    """People with exactly 1..width events, one row per row of `rows` (joined on keys)."""
+    """People with exactly 1..width events, one row per row of `rows` (joined on keys).
+
+    The counts are set straight into a matrix by the joint number of their keys (one
+    numbering), not made a `_CountTable` first: that numbers the keys twice, and the matrices
+    are made for every compared row of every repeat-event metric."""
     if frequencies.empty or rows.empty:
         return np.zeros((len(rows), width))
-    # the counts (unique by keys and frequency already: grouped sums) set in a matrix by the
-    # number of their keys: half the time of unstacking and reindexing by a MultiIndex
     mine, theirs = _numbered(rows, frequencies, keys)
-    times = frequencies["times"].to_numpy(np.int64)
-    kept = (times >= 1) & (times <= width)
+    times = _times(frequencies, width)
+    kept = times >= 0
     matrix = np.zeros((max(mine.max(), theirs.max()) + 1, width))
-    matrix[theirs[kept], times[kept] - 1] = frequencies["persons"].to_numpy(float)[kept]
+    matrix[theirs[kept], times[kept]] = frequencies["persons"].to_numpy(float)[kept]
     return matrix[mine]
 
 
@@ -1105,48 +1151,14 @@ def _summarise_values(rows: pd.DataFrame, statistic: str, confidence) -> pd.Data
 # --- Age-standardised rates -------------------------------------------------------------------
 
 
-@dataclass
-class _BandTable:
-    """Counts by age band (by age band and frequency 1..width) for each combination of keys:
-    the combinations (`keys`, one row each) and their counts (rows × bands [× frequencies])."""
-
-    keys: pd.DataFrame
-    counts: np.ndarray
-
-
 def _band_table(frame: pd.DataFrame, index: list[str], value: str, width: int | None):
-    """The `_BandTable` of a frame of counts by `index`, age band (and times): its rows are
-    grouped sums (the cubes, the residents), so each combination, band and frequency has one."""
+    """Counts by `index`, age band (and frequency 1..width): a `_CountTable` of shape (bands,)
+    or (bands, width)."""
     frame = frame[frame["age_band"].isin(list(AGE_BANDS))]
-    if frame.empty:
-        return None
-    numbers = frame.groupby(index, sort=False, dropna=False).ngroup().to_numpy()
-    _, first = np.unique(numbers, return_index=True)
     bands = frame["age_band"].map({band: n for n, band in enumerate(AGE_BANDS)}).to_numpy(int)
-    values = frame[value].fillna(0).to_numpy(float)
-    shape = (len(AGE_BANDS),) if width is None else (len(AGE_BANDS), width)
-    counts = np.zeros((len(first), *shape))
     if width is None:
-        counts[numbers, bands] = values
-    else:
-        times = frame["times"].to_numpy(np.int64)
-        kept = (times >= 1) & (times <= width)
-        counts[numbers[kept], bands[kept], times[kept] - 1] = values[kept]
-    return _BandTable(frame[index].iloc[first].reset_index(drop=True), counts)
-
-
-def _band_rows(table: _BandTable | None, keys: pd.DataFrame, shape: tuple, fill=0.0):
-    """The counts of a `_BandTable` for each row of `keys` (`fill` where it has none), as an
-    array of shape (rows, *shape)."""
-    if table is None or keys.empty:
-        return np.full((len(keys), *shape), fill)
-    wanted, have = _numbered(keys, table.keys, list(keys.columns))
-    position = np.full(max(wanted.max(), have.max()) + 1, -1)
-    position[have] = np.arange(len(have))
-    found = position[wanted]
-    rows = np.full((len(keys), *shape), fill)
-    rows[found >= 0] = table.counts[found[found >= 0]]
-    return rows
+        return _count_table(frame, index, value, [bands], (len(AGE_BANDS),))
+    return _count_table(frame, index, value, [bands, _times(frame, width)], (len(AGE_BANDS), width))
 
 
 def _dsr_method(independent: bool) -> str:
@@ -1200,7 +1212,7 @@ class _Standardiser:
         enough = rows["numerator"].to_numpy(float) >= stats.SMALL_COUNT
         chosen = rows[enough]
         bands = (len(AGE_BANDS),)
-        residents = _band_rows(
+        residents = _table_rows(
             self.populations, chosen[["group_scheme", "group"]], bands, fill=np.nan
         )
         usable = (residents > 0).all(axis=1)  # a missing population (NaN) is not > 0
@@ -1210,7 +1222,7 @@ class _Standardiser:
         return _Candidates(
             index=np.flatnonzero(enough)[usable],
             keys=chosen,
-            counts=_band_rows(self.counts, chosen[_GROUP_KEYS], self.shape),
+            counts=_table_rows(self.counts, chosen[_GROUP_KEYS], self.shape),
             populations=residents * years[:, None],
             years=years,
         )
@@ -1242,7 +1254,7 @@ class _Standardiser:
         lower, upper = ratio.copy(), ratio.copy()
         reference_people = self.reference_populations[group]
         found = self._candidates(rows)
-        reference = _band_rows(self.reference_counts[group], found.keys[_ROW_KEYS], self.shape)
+        reference = _table_rows(self.reference_counts[group], found.keys[_ROW_KEYS], self.shape)
         totals = reference.reshape(len(reference), math.prod(self.shape)).sum(axis=1)
         usable = totals >= stats.SMALL_COUNT
         if usable.any() and (reference_people > 0).all():
