@@ -780,8 +780,10 @@ class _Counts:
         keys = _names([*_GROUP_KEYS, *extra])
         present = " AND ".join(f"{name} IS NOT NULL" for name in _names(["group", *extra]))
         sums = ", ".join(f"CAST(sum({c}) AS DOUBLE) AS {c}" for c in _names(columns))
+        # MATERIALIZED: inlined, the period and level sums were planned around the scheme
+        # join and the statement took twice as long (0.17 s -> 0.07 s for referrals at trust)
         query = (
-            f"WITH long AS ({long}) SELECT {', '.join(keys)}, {sums} FROM ("
+            f"WITH long AS MATERIALIZED ({long}) SELECT {', '.join(keys)}, {sums} FROM ("
             f"SELECT long.*, CASE branch {schemes} END AS group_scheme, "
             f'CASE branch {groups} END AS "group" '
             f"FROM long JOIN scheme_map ON {_scheme_key_sql('long')}"
