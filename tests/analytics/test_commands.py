@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pyarrow.parquet as pq
@@ -162,6 +163,42 @@ def test_two_ingests_in_the_same_second_keep_a_report_each(extract, tmp_path, ca
     for _ in range(2):
         assert main(["ingest", str(extract), "--datasets", str(datasets), "--quiet"]) == DONE
     assert len(list((datasets / "reports").glob("*/report.csv"))) == 2
+
+
+def test_metrics_stopped_by_sigterm_inside_a_query_keeps_the_earlier_results(
+    extract, tmp_path, capsys
+):
+    """SIGTERM while DuckDB runs a statement (DuckDB raises "Query interrupted"): exit 130,
+    no trace, and --out still holds the earlier run's files, whole."""
+    datasets, out = tmp_path / "datasets", tmp_path / "results"
+    assert main(["ingest", str(extract), "--datasets", str(datasets), "--quiet"]) == DONE
+    command = ["metrics", "--datasets", str(datasets), "--out", str(out), "--quiet"]
+    assert main(command) == DONE
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    capsys.readouterr()
+    main_thread = threading.main_thread().ident
+    sent = threading.Event()
+
+    def terminate_inside_duckdb():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            frame = sys._current_frames().get(main_thread)
+            if frame is not None and f"{os.sep}duckdb{os.sep}" in frame.f_code.co_filename:
+                os.kill(os.getpid(), signal.SIGTERM)
+                sent.set()
+                return
+            time.sleep(0.0005)
+
+    watcher = threading.Thread(target=terminate_inside_duckdb, daemon=True)
+    watcher.start()
+    code = main(command)
+    watcher.join()
+    assert sent.is_set()
+    assert code == commands.STOPPED
+    said = capsys.readouterr().err
+    assert "pcref: stopped; the results in --out are from an earlier run" in said
+    assert "Traceback" not in said
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier
 
 
 def test_a_command_stops_cleanly_on_sigterm_and_on_a_closed_pipe(capsys):

@@ -380,5 +380,7 @@ def add_commands(commands) -> None:
     command.add_argument("--out", help="results folder; default DATASETS/results/VERSION")
     command.add_argument("--quiet", **quiet)
     command.set_defaults(
-        handler=_guarded(metrics, "the results in --out may be incomplete: run it again")
+        handler=_guarded(
+            metrics, "the results in --out are from an earlier run, if any: run it again"
+        )
     )

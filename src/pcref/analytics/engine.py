@@ -24,6 +24,7 @@ import datetime as dt
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1959,7 +1960,9 @@ def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
 
     Args:
         table: a table from `run_metrics` (its columns must be `RESULT_COLUMNS`).
-        out_dir: the folder to write into; made if missing. Existing files are replaced.
+        out_dir: the folder to write into; made if missing. Existing files are replaced, each
+            whole: both are written beside their places first, then moved in, so a failure or
+            a stop while writing leaves the earlier files as they were, never part of a file.
 
     Returns:
         The paths written, (parquet, csv).
@@ -1975,8 +1978,15 @@ def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parquet, csv = out_dir / "results.parquet", out_dir / "results.csv"
-    pq.write_table(table, parquet)
-    pacsv.write_csv(_spreadsheet_safe(table), csv)
+    parts = {path: path.with_name(f".{path.name}.part") for path in (parquet, csv)}
+    try:
+        pq.write_table(table, parts[parquet])
+        pacsv.write_csv(_spreadsheet_safe(table), parts[csv])
+        for path, part in parts.items():
+            os.replace(part, path)
+    finally:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
     return parquet, csv
 
 

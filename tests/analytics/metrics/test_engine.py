@@ -379,6 +379,22 @@ def test_write_results_writes_parquet_and_csv(dataset, tmp_path):
         write_results(table.drop_columns(["spc_variation"]), tmp_path / "bad")
 
 
+def test_write_results_failing_midway_leaves_the_earlier_files_whole(dataset, tmp_path):
+    table = run_metrics(dataset, metrics=["ACC2"], periods=["financial_year"])
+    out = tmp_path / "out"
+    write_results(table, out)
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+    # Parquet takes a list column and CSV does not: the second file fails after the first
+    group = table.schema.get_field_index("group")
+    unwritable = table.set_column(group, "group", pa.array([[1]] * table.num_rows))
+    with pytest.raises(pa.ArrowInvalid, match="Unsupported Type"):
+        write_results(unwritable, out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier
+    write_results(table.slice(0, 3), out)  # a good table replaces both, and nothing else stays
+    assert sorted(path.name for path in out.iterdir()) == ["results.csv", "results.parquet"]
+    assert pq.read_table(out / "results.parquet").num_rows == 3
+
+
 def test_results_csv_cannot_run_a_formula_and_parquet_keeps_the_value(dataset, tmp_path):
     # an organisation code "=1+1" in the extract reaches the results: a spreadsheet opening
     # results.csv would run it; report.csv and every other export already put ' in front
