@@ -24,7 +24,6 @@ import datetime as dt
 import itertools
 import json
 import math
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1983,7 +1982,7 @@ def write_results(table: pa.Table, out_dir: str | Path) -> tuple[Path, Path]:
         pq.write_table(table, parts[parquet])
         pacsv.write_csv(_spreadsheet_safe(table), parts[csv])
         for path, part in parts.items():
-            os.replace(part, path)
+            part.replace(path)
     finally:
         for part in parts.values():
             part.unlink(missing_ok=True)
